@@ -1,0 +1,1 @@
+"""aksflow: offline previews, policy gates and PR diffs for an AKS platform."""
