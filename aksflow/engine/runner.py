@@ -1,0 +1,166 @@
+"""Drive a Pulumi program to completion in-process, the way the language host does.
+
+``pulumi.runtime.set_mocks`` finishes the root stack immediately (so exports never arrive);
+instead we configure mock settings, then run the program inside ``run_in_stack``, which
+creates the Stack, runs the program and waits for every outstanding RPC
+(``reference/offline-engine.md``).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import runpy
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import empty_pb2
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockEngine, MockSettings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from aksflow.engine.mocks import OfflineMocks
+from aksflow.engine.monitor import ChartExpander, Recorded, RecordingMonitor
+from aksflow.engine.state import export
+from aksflow.errors import AksflowError, ProgramError
+from aksflow.project import Project, StackConfig, load_stack_config
+
+log = logging.getLogger("aksflow.engine")
+
+# Env vars that make pulumi_policy replace our mock settings with real-engine ones.
+_RUNTIME_ENV = ("PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN", "PULUMI_CONFIG")
+
+
+@dataclass(frozen=True)
+class StackPreview:
+    """The outcome of previewing one stack offline."""
+
+    stack: str
+    environment: str
+    kubernetes_version: str
+    records: Sequence[Recorded]
+    state: dict[str, Any]
+    diagnostics: Sequence[str]
+    seconds: float
+
+
+class _Diagnostics(logging.Handler):
+    """Collects what the program logs through ``pulumi.log`` (shown after the tree)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def _drop_aliases(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
+    """Drop API-version aliases: they only matter for state migration and cost ~100 ms each.
+
+    Every azure-native resource carries ~110 of them; a stack transformation runs before they
+    are turned into URN outputs, so clearing them here removes the cost (offline-engine.md).
+    """
+    if not args.opts.aliases:
+        return pulumi.ResourceTransformationResult(args.props, args.opts)
+    opts = copy.copy(args.opts)
+    opts.aliases = None
+    return pulumi.ResourceTransformationResult(args.props, opts)
+
+
+@contextmanager
+def _program_context(project: Project) -> Iterator[None]:
+    """cwd, sys.path and module cache set up for ``project``'s program, restored afterwards."""
+    root = str(project.root)
+    saved_cwd, saved_path = Path.cwd(), list(sys.path)
+    saved_env = {name: os.environ.pop(name) for name in _RUNTIME_ENV if name in os.environ}
+    for module in [m for m in sys.modules if m == "infra" or m.startswith("infra.")]:
+        loaded = getattr(sys.modules[module], "__file__", None) or ""
+        if not loaded.startswith(root + os.sep):
+            del sys.modules[module]  # another checkout's program (e.g. a diff's base)
+    sys.path.insert(0, root)
+    os.chdir(root)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+        os.environ.update(saved_env)
+
+
+def _configure(project: Project, stack: str, monitor: RecordingMonitor, handler: logging.Handler) -> None:
+    logger = logging.getLogger(f"aksflow.program.{stack}")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+    features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
+    runtime_settings.configure(
+        MockSettings(
+            monitor=monitor,
+            monitor_features=features,
+            engine=MockEngine(logger),
+            project=project.name,
+            stack=stack,
+            dry_run=True,
+            organization="organization",
+            root_directory=str(project.root),
+            callbacks=None,
+        )
+    )
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
+
+
+def preview_stack(
+    project: Project, stack: str, expand_chart: ChartExpander | None = None
+) -> StackPreview:
+    """Run ``project``'s program for ``stack`` under the mock engine and record its graph."""
+    started = time.perf_counter()
+    config: StackConfig = load_stack_config(project, stack)
+    environment = config.values.get(f"{project.name}:environment") or stack
+    kube_version = config.values.get(f"{project.name}:kubernetesVersion", "")
+    monitor = RecordingMonitor(
+        OfflineMocks(),
+        project=project.name,
+        stack=stack,
+        project_root=project.root,
+        expand_chart=expand_chart,
+    )
+    diagnostics = _Diagnostics()
+    entry = project.main / "__main__.py" if project.main.is_dir() else project.main
+
+    def program() -> None:
+        pulumi.runtime.register_stack_transformation(_drop_aliases)
+        runpy.run_path(str(entry), run_name="__main__")
+
+    with _program_context(project):
+        _configure(project, stack, monitor, diagnostics)
+        runtime_config.set_all_config(dict(config.values), sorted(config.secret_keys))
+        try:
+            _sync_await(run_in_stack(program))
+        except AksflowError:
+            raise
+        except Exception as exc:  # the program's own bug or an SDK error: name the stack
+            raise ProgramError(
+                f"{config.file.name}: the program failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        finally:
+            runtime_config.set_all_config({}, [])
+    records = list(monitor.records.values())
+    return StackPreview(
+        stack=stack,
+        environment=environment,
+        kubernetes_version=kube_version,
+        records=records,
+        state=export(monitor.records),
+        diagnostics=tuple(diagnostics.messages),
+        seconds=time.perf_counter() - started,
+    )
