@@ -159,7 +159,9 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     path = project.stack_file(stack)
     if not path.is_file():
         known = ", ".join(project.stacks()) or "none"
-        raise ProjectError(f"unknown stack {stack!r}: {path.name} not found (known stacks: {known})")
+        raise ProjectError(
+            f"unknown stack {stack!r}: {path.name} not found (known stacks: {known})"
+        )
     doc = _read_yaml(path)
     if doc is None:
         doc = {}
@@ -187,6 +189,8 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
         if decl is not None:
             _check_type(path.name, full, decl, value)
             if decl.secret:
-                raise ConfigError(f"{path.name}: {full}: must be encrypted (pulumi config set --secret)")
+                raise ConfigError(
+                    f"{path.name}: {full}: must be encrypted (pulumi config set --secret)"
+                )
         values[full] = _encode(value)
     return StackConfig(stack=stack, file=path, values=values, secret_keys=frozenset(secret_keys))

@@ -6,6 +6,6 @@ from pathlib import Path
 # The CLI runs this file as a script; make ``import infra`` resolve to this checkout.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from infra.program import main  # noqa: E402
+from infra.program import main
 
 main()

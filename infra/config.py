@@ -28,7 +28,12 @@ SKU_TIERS = ("Free", "Standard", "Premium")
 UPGRADE_CHANNELS = ("rapid", "stable", "patch", "node-image", "none")
 NODE_OS_CHANNELS = ("None", "Unmanaged", "NodeImage", "SecurityPatch")
 NETWORK_POLICIES = ("cilium", "azure", "calico")
-OUTBOUND_TYPES = ("loadBalancer", "userDefinedRouting", "managedNATGateway", "userAssignedNATGateway")
+OUTBOUND_TYPES = (
+    "loadBalancer",
+    "userDefinedRouting",
+    "managedNATGateway",
+    "userAssignedNATGateway",
+)
 OS_DISK_TYPES = ("Ephemeral", "Managed")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ZONES = ("1", "2", "3")
@@ -113,10 +118,15 @@ T = TypeVar("T")
 class _Reader:
     """Reads typed values from the raw config bag, naming file and key in every error."""
 
-    def __init__(self, stack: str, raw: Mapping[str, str]) -> None:
+    def __init__(self, stack: str, raw: Mapping[str, str], secret_keys: frozenset[str]) -> None:
         self.stack = stack
         self.file = f"Pulumi.{stack}.yaml"
         self.raw = raw
+        self.secret_keys = secret_keys
+
+    def shown(self, key: str, value: object) -> str:
+        """A value for an error message: secrets are never echoed."""
+        return "[secret]" if f"{NAMESPACE}:{key}" in self.secret_keys else repr(value)
 
     def fail(self, key: str, message: str) -> StackConfigError:
         return StackConfigError(f"{self.file}: {NAMESPACE}:{key}: {message}")
@@ -130,7 +140,9 @@ class _Reader:
     def string(self, key: str, choices: tuple[str, ...] = ()) -> str:
         value = self._get(key)
         if choices and value not in choices:
-            raise self.fail(key, f"must be one of {', '.join(choices)} (got {value!r})")
+            raise self.fail(
+                key, f"must be one of {', '.join(choices)} (got {self.shown(key, value)})"
+            )
         return value
 
     def integer(self, key: str, minimum: int, maximum: int) -> int:
@@ -138,7 +150,7 @@ class _Reader:
         try:
             value = int(text)
         except ValueError:
-            raise self.fail(key, f"must be an integer (got {text!r})") from None
+            raise self.fail(key, f"must be an integer (got {self.shown(key, text)})") from None
         if not minimum <= value <= maximum:
             raise self.fail(key, f"must be between {minimum} and {maximum} (got {value})")
         return value
@@ -146,7 +158,7 @@ class _Reader:
     def boolean(self, key: str) -> bool:
         text = self._get(key)
         if text not in ("true", "false"):
-            raise self.fail(key, f"must be true or false (got {text!r})")
+            raise self.fail(key, f"must be true or false (got {self.shown(key, text)})")
         return text == "true"
 
     def strings(self, key: str) -> tuple[str, ...]:
@@ -159,7 +171,9 @@ class _Reader:
             raise self.fail(key, "must be a list of strings")
         for index, item in enumerate(value):
             if not isinstance(item, str):
-                raise self.fail(f"{key}[{index}]", f"must be a string (got {item!r})")
+                raise self.fail(
+                    f"{key}[{index}]", f"must be a string (got {self.shown(key, item)})"
+                )
         return tuple(value)
 
     def checked(self, key: str, value: T, ok: Callable[[T], bool], message: str) -> T:
@@ -181,7 +195,9 @@ def _cidr(reader: _Reader, key: str, text: str) -> str:
     try:
         network = ipaddress.ip_network(text, strict=True)
     except ValueError:
-        raise reader.fail(key, f"must be a CIDR block such as 10.240.0.0/16 (got {text!r})") from None
+        raise reader.fail(
+            key, f"must be a CIDR block such as 10.240.0.0/16 (got {reader.shown(key, text)})"
+        ) from None
     if network.version != 4 or network.prefixlen > 20:
         raise reader.fail(key, "must be an IPv4 block of /20 or larger")
     return text
@@ -195,21 +211,27 @@ def _user_pool(reader: _Reader, index: int, spec: str, default_zones: tuple[str,
     name, *pairs = spec.split()
     if not POOL_NAME.match(name):
         raise reader.fail(
-            f"{key}.name", f"{name!r} must be 1-12 lowercase letters or digits, starting with a letter"
+            f"{key}.name",
+            f"{reader.shown('nodePools', name)} must be 1-12 lowercase letters or digits, "
+            "starting with a letter",
         )
     fields: dict[str, str] = {}
     for pair in pairs:
         field, sep, value = pair.partition("=")
         if not sep or field not in _POOL_FIELDS:
             raise reader.fail(
-                key, f"{pair!r} is not <field>=<value> with a field in {', '.join(_POOL_FIELDS)}"
+                key,
+                f"{reader.shown('nodePools', pair)} is not <field>=<value> "
+                f"with a field in {', '.join(_POOL_FIELDS)}",
             )
         fields[field] = value
 
     def integer(field: str, default: int, minimum: int, maximum: int) -> int:
         text = fields.get(field, str(default))
         if not text.isdigit():
-            raise reader.fail(f"{key}.{field}", f"must be an integer (got {text!r})")
+            raise reader.fail(
+                f"{key}.{field}", f"must be an integer (got {reader.shown('nodePools', text)})"
+            )
         value = int(text)
         if not minimum <= value <= maximum:
             raise reader.fail(f"{key}.{field}", f"must be between {minimum} and {maximum}")
@@ -244,16 +266,21 @@ def _user_pool(reader: _Reader, index: int, spec: str, default_zones: tuple[str,
     )
 
 
-def load(stack: str, raw: Mapping[str, str]) -> StackConfig:
+def load(
+    stack: str, raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()
+) -> StackConfig:
     """Parse and validate the ``aksflow:*`` config of ``stack``.
 
     ``raw`` maps full keys (``aksflow:skuTier``) to Pulumi's string encoding (structured
     values as JSON), exactly as ``pulumi.Config`` stores them.
     """
-    r = _Reader(stack, raw)
+    r = _Reader(stack, raw, secret_keys)
     environment = r.string("environment") or stack
     if environment not in ENVIRONMENTS:
-        raise r.fail("environment", f"must be one of {', '.join(ENVIRONMENTS)} (got {environment!r})")
+        raise r.fail(
+            "environment",
+            f"must be one of {', '.join(ENVIRONMENTS)} (got {r.shown('environment', environment)})",
+        )
     zones = _zones(r, "availabilityZones", r.strings("availabilityZones"))
     private = r.boolean("privateCluster")
     ranges = r.strings("authorizedIpRanges")
@@ -261,11 +288,15 @@ def load(stack: str, raw: Mapping[str, str]) -> StackConfig:
         try:
             ipaddress.ip_network(cidr, strict=False)
         except ValueError:
-            raise r.fail(f"authorizedIpRanges[{index}]", f"{cidr!r} is not a CIDR block") from None
+            raise r.fail(
+                f"authorizedIpRanges[{index}]",
+                f"{r.shown('authorizedIpRanges', cidr)} is not a CIDR block",
+            ) from None
     if not private and not ranges:
         raise r.fail(
             "authorizedIpRanges",
-            "a public API server must be limited to authorized ranges (or set privateCluster: true)",
+            "a public API server must be limited to authorized ranges "
+            "(or set privateCluster: true)",
         )
     if private and ranges:
         raise r.fail("authorizedIpRanges", "must be empty when privateCluster is true")
@@ -276,7 +307,9 @@ def load(stack: str, raw: Mapping[str, str]) -> StackConfig:
         raise r.fail("systemPoolMaxCount", f"must be >= systemPoolMinCount ({system_min})")
     system = SystemPool(
         vm_size=r.checked(
-            "systemPoolVmSize", r.string("systemPoolVmSize"), VM_SIZE.match,
+            "systemPoolVmSize",
+            r.string("systemPoolVmSize"),
+            VM_SIZE.match,
             "must look like Standard_D4ds_v5",
         ),
         min_count=system_min,
@@ -288,7 +321,10 @@ def load(stack: str, raw: Mapping[str, str]) -> StackConfig:
     seen: set[str] = {"npsystem"}
     for index, pool in enumerate(pools):
         if pool.name in seen:
-            raise r.fail(f"nodePools[{index}].name", f"{pool.name!r} is used by another pool")
+            raise r.fail(
+                f"nodePools[{index}].name",
+                f"{r.shown('nodePools', pool.name)} is used by another pool",
+            )
         seen.add(pool.name)
     if environment == "prod":
         for index, pool in enumerate(pools):
@@ -299,11 +335,15 @@ def load(stack: str, raw: Mapping[str, str]) -> StackConfig:
         stack=stack,
         environment=environment,
         location=r.checked(
-            "location", r.string("location"), re.compile(r"^[a-z0-9]+$").match,
+            "location",
+            r.string("location"),
+            re.compile(r"^[a-z0-9]+$").match,
             "must be an Azure region name such as westeurope",
         ),
         kubernetes_version=r.checked(
-            "kubernetesVersion", r.string("kubernetesVersion"), K8S_VERSION.match,
+            "kubernetesVersion",
+            r.string("kubernetesVersion"),
+            K8S_VERSION.match,
             "must be major.minor or major.minor.patch, e.g. 1.34",
         ),
         sku_tier=r.string("skuTier", SKU_TIERS),
@@ -324,7 +364,9 @@ def load(stack: str, raw: Mapping[str, str]) -> StackConfig:
         maintenance=Maintenance(
             day=r.string("maintenanceDay", WEEKDAYS),
             start_time=r.checked(
-                "maintenanceStartTime", r.string("maintenanceStartTime"), TIME_OF_DAY.match,
+                "maintenanceStartTime",
+                r.string("maintenanceStartTime"),
+                TIME_OF_DAY.match,
                 "must be HH:MM (24h, UTC)",
             ),
             duration_hours=r.integer("maintenanceDurationHours", 4, 24),
@@ -342,7 +384,8 @@ def from_pulumi() -> StackConfig:
     for key, value in runtime_config.get_config_env().items():
         if key.startswith(f"{NAMESPACE}:"):
             raw.setdefault(key, value)
-    return load(pulumi.get_stack(), raw)
+    secret_keys = frozenset(runtime_config._SECRET_KEYS.get())
+    return load(pulumi.get_stack(), raw, secret_keys)
 
 
 __all__ = ["StackConfig", "StackConfigError", "SystemPool", "UserPool", "from_pulumi", "load"]

@@ -13,22 +13,34 @@ CLIENT_OBJECT_ID = "22222222-2222-2222-2222-222222222222"
 # type token -> (ARM provider/type path, input naming the resource, parent path inputs)
 _ARM: Mapping[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
     "azure-native:network:VirtualNetwork": (
-        "Microsoft.Network/virtualNetworks", "virtualNetworkName", ()
+        "Microsoft.Network/virtualNetworks",
+        "virtualNetworkName",
+        (),
     ),
     "azure-native:network:Subnet": (
-        "Microsoft.Network/virtualNetworks", "virtualNetworkName", (("subnets", "subnetName"),)
+        "Microsoft.Network/virtualNetworks",
+        "virtualNetworkName",
+        (("subnets", "subnetName"),),
     ),
     "azure-native:managedidentity:UserAssignedIdentity": (
-        "Microsoft.ManagedIdentity/userAssignedIdentities", "resourceName", ()
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "resourceName",
+        (),
     ),
     "azure-native:operationalinsights:Workspace": (
-        "Microsoft.OperationalInsights/workspaces", "workspaceName", ()
+        "Microsoft.OperationalInsights/workspaces",
+        "workspaceName",
+        (),
     ),
     "azure-native:containerservice:ManagedCluster": (
-        "Microsoft.ContainerService/managedClusters", "resourceName", ()
+        "Microsoft.ContainerService/managedClusters",
+        "resourceName",
+        (),
     ),
     "azure-native:containerservice:AgentPool": (
-        "Microsoft.ContainerService/managedClusters", "resourceName", (("agentPools", "agentPoolName"),)
+        "Microsoft.ContainerService/managedClusters",
+        "resourceName",
+        (("agentPools", "agentPoolName"),),
     ),
     "azure-native:containerservice:MaintenanceConfiguration": (
         "Microsoft.ContainerService/managedClusters",
@@ -47,10 +59,12 @@ def arm_id(type_token: str, name: str, inputs: Mapping[str, Any]) -> str:
     """The ARM resource id Azure would assign, or a GUID for non-ARM resources."""
     group = inputs.get("resourceGroupName")
     if type_token == "azure-native:resources:ResourceGroup":
-        return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName', name)}"
+        group_name = inputs.get("resourceGroupName", name)
+        return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group_name}"
     if type_token == "azure-native:authorization:RoleAssignment":
         assignment = inputs.get("roleAssignmentName") or stable_guid(type_token, name)
-        return f"{inputs.get('scope', '')}/providers/Microsoft.Authorization/roleAssignments/{assignment}"
+        scope = inputs.get("scope", "")
+        return f"{scope}/providers/Microsoft.Authorization/roleAssignments/{assignment}"
     spec = _ARM.get(type_token)
     if spec is None or not isinstance(group, str):
         return stable_guid(type_token, name)

@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 import pulumi
+import yaml
 
 from aksflow.engine.azure_ids import (
     CLIENT_OBJECT_ID,
@@ -22,6 +23,8 @@ from aksflow.errors import ProgramError
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+# The Entra ID application every AKS cluster's API server accepts tokens for.
+AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 
 
 class UnexpectedInvokeError(ProgramError):
@@ -30,15 +33,42 @@ class UnexpectedInvokeError(ProgramError):
 
 def kubeconfig_for(cluster: str, fqdn: str) -> str:
     """An Entra ID (kubelogin) kubeconfig, as AKS returns for a cluster without local accounts."""
-    return (
-        "apiVersion: v1\nkind: Config\n"
-        f"clusters:\n- cluster:\n    certificate-authority-data: {base64.b64encode(b'offline-ca').decode()}\n"
-        f"    server: https://{fqdn}:443\n  name: {cluster}\n"
-        f"contexts:\n- context:\n    cluster: {cluster}\n    user: clusterUser_{cluster}\n  name: {cluster}\n"
-        f"current-context: {cluster}\n"
-        f"users:\n- name: clusterUser_{cluster}\n  user:\n    exec:\n"
-        "      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubelogin\n"
-        "      args: [get-token, --login, azurecli, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]\n"
+    user = f"clusterUser_{cluster}"
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": cluster,
+                    "cluster": {
+                        "server": f"https://{fqdn}:443",
+                        "certificate-authority-data": base64.b64encode(b"offline-ca").decode(),
+                    },
+                }
+            ],
+            "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": user}}],
+            "current-context": cluster,
+            "users": [
+                {
+                    "name": user,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "kubelogin",
+                            "args": [
+                                "get-token",
+                                "--login",
+                                "azurecli",
+                                "--server-id",
+                                AKS_SERVER_ID,
+                            ],
+                        }
+                    },
+                }
+            ],
+        },
+        sort_keys=False,
     )
 
 
@@ -50,7 +80,10 @@ def _cluster_outputs(name: str, state: dict[str, Any]) -> None:
     if isinstance(listed, list):
         # Input is a list of ids, output a map keyed by id: echoing the list crashes the SDK.
         identity["userAssignedIdentities"] = {
-            uai: {"principalId": stable_guid(uai, "principal"), "clientId": stable_guid(uai, "client")}
+            uai: {
+                "principalId": stable_guid(uai, "principal"),
+                "clientId": stable_guid(uai, "client"),
+            }
             for uai in listed
         }
     private = (state.get("apiServerAccessProfile") or {}).get("enablePrivateCluster")

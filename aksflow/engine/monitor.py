@@ -191,10 +191,12 @@ class RecordingMonitor(MockMonitor):  # type: ignore[misc]
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=obj)
 
     def _register_children(self, chart: Recorded) -> None:
-        """Register a v4 Chart's rendered objects as its children, as the provider's Construct does."""
+        """Register a v4 Chart's rendered objects as children, as the provider's Construct does."""
         assert self.expand_chart is not None
         children = self.expand_chart(chart.name, unwrap_secrets(chart.inputs))
-        urns = {child.name: self.make_urn(chart.urn, child.type_token, child.name) for child in children}
+        urns = {
+            child.name: self.make_urn(chart.urn, child.type_token, child.name) for child in children
+        }
         for child in children:
             inputs: dict[str, Any] = dict(child.manifest)
             for path in child.secret_paths:

@@ -97,7 +97,9 @@ def _program_context(project: Project) -> Iterator[None]:
         os.environ.update(saved_env)
 
 
-def _configure(project: Project, stack: str, monitor: RecordingMonitor, handler: logging.Handler) -> None:
+def _configure(
+    project: Project, stack: str, monitor: RecordingMonitor, handler: logging.Handler
+) -> None:
     logger = logging.getLogger(f"aksflow.program.{stack}")
     logger.handlers[:] = [handler]
     logger.propagate = False

@@ -131,7 +131,9 @@ class Cluster(pulumi.ComponentResource):
             ),
             oidc_issuer_profile=cs.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
             security_profile=cs.ManagedClusterSecurityProfileArgs(
-                workload_identity=cs.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+                workload_identity=cs.ManagedClusterSecurityProfileWorkloadIdentityArgs(
+                    enabled=True
+                ),
                 image_cleaner=cs.ManagedClusterSecurityProfileImageCleanerArgs(
                     enabled=True, interval_hours=120
                 ),

@@ -17,7 +17,9 @@ NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 
 def role_definition_id(subscription_id: str, role: str) -> str:
     """ARM id of a built-in role definition in ``subscription_id``."""
-    return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}"
+    return (
+        f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}"
+    )
 
 
 def assignment_name(*parts: str) -> str:

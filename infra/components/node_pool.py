@@ -46,7 +46,9 @@ class NodePool(pulumi.ComponentResource):
             enable_encryption_at_host=cfg.encryption_at_host,
             scale_set_priority="Spot" if pool.spot else None,
             scale_set_eviction_policy="Delete" if pool.spot else None,
-            upgrade_settings=None if pool.spot else cs.AgentPoolUpgradeSettingsArgs(max_surge="33%"),
+            upgrade_settings=None
+            if pool.spot
+            else cs.AgentPoolUpgradeSettingsArgs(max_surge="33%"),
             security_profile=cs.AgentPoolSecurityProfileArgs(ssh_access="Disabled"),
             # The autoscaler owns the node count once the pool exists.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]),

@@ -1,0 +1,5 @@
+"""``python -m aksflow``."""
+
+from aksflow.cli import run
+
+run()

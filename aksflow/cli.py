@@ -1,0 +1,117 @@
+"""The ``aksflow`` command line: parse, call the library, map errors to exit codes once.
+
+Exit codes: 0 success, 1 a mandatory policy violation, 2 an error the user can fix
+(unknown stack, malformed config, render or program failure). Tracebacks only with --debug.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from aksflow.errors import AksflowError
+
+
+class AksflowGroup(click.Group):
+    """Catches :class:`AksflowError` once for every subcommand."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AksflowError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            Console(stderr=True).print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=AksflowGroup)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="aksflow")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Offline previews, policy gates and pull-request diffs for the AKS platform."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _project_dir(value: str | None) -> Path:
+    from aksflow.project import find_project_dir
+
+    return find_project_dir(Path(value) if value else Path.cwd())
+
+
+@main.command()
+@click.option(
+    "--stack",
+    "stacks",
+    multiple=True,
+    metavar="NAME",
+    help="Stack to preview (repeatable; default: all).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="out",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Where to write <stack>/state.json and policy.json.",
+)
+@click.option(
+    "--project-dir", metavar="DIR", help="Pulumi project directory (default: nearest Pulumi.yaml)."
+)
+@click.option(
+    "--helm",
+    "helm_binary",
+    metavar="PATH",
+    help="Render with this helm binary (pyhelm3) instead of helm-python-sdk.",
+)
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.pass_context
+def preview(
+    ctx: click.Context,
+    stacks: tuple[str, ...],
+    out_dir: Path,
+    project_dir: str | None,
+    helm_binary: str | None,
+    quiet: bool,
+) -> None:
+    """Preview every stack offline: no credentials, no Pulumi CLI, no plugins."""
+    from aksflow.preview import run_preview
+
+    root = _project_dir(project_dir)
+    if not out_dir.is_absolute():
+        out_dir = Path.cwd() / out_dir
+    console = None if quiet else Console(highlight=False)
+    progress = None if quiet else Console(stderr=True)
+    results = run_preview(
+        root, stacks, out_dir, helm_binary=helm_binary, console=console, progress=progress
+    )
+    if any(result.report.mandatory for result in results):
+        ctx.exit(1)
+
+
+def _register_optional_commands() -> None:
+    """Subcommands owned by their packages; each is a click command or group."""
+    from aksflow.diff.cli import comment, diff
+    from aksflow.helm.cli import charts
+    from aksflow.policy.cli import policy
+
+    for command in (policy, charts, diff, comment):
+        main.add_command(command)
+
+
+_register_optional_commands()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    main(prog_name="aksflow")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run())

@@ -1,0 +1,215 @@
+"""``aksflow preview``: every stack offline, its charts rendered, its policies gated.
+
+Nothing reaches ``out/`` until every stack has been previewed and evaluated: results are
+written to a temporary directory beside it and moved into place at the end, so a failure
+leaves the previous output untouched and never a half preview.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+from aksflow import display
+from aksflow.engine.runner import StackPreview, preview_stack
+from aksflow.errors import AksflowError, ProjectError, RenderError
+from aksflow.project import Project, load_project, load_stack_config
+
+if TYPE_CHECKING:
+    from aksflow.helm.children import ChartChild
+    from aksflow.helm.render import Renderer
+    from aksflow.policy.report import PolicyReport
+
+DEFAULT_STACKS = ("dev", "staging", "prod")
+
+
+@dataclass(frozen=True)
+class StackResult:
+    """One stack's preview and its policy verdict."""
+
+    preview: StackPreview
+    report: PolicyReport
+
+
+class _ChartExpander:
+    """Renders the v4 Charts of one stack with the cluster's Kubernetes version.
+
+    Rendering runs inside the mock monitor (an SDK executor thread), where an exception would
+    reach the program as an opaque RPC failure; the first error is kept and re-raised.
+    """
+
+    def __init__(self, project: Project, renderer: Renderer, environment: str, kube_version: str):
+        self.project = project
+        self.renderer = renderer
+        self.environment = environment
+        self.kube_version = kube_version
+        self.error: AksflowError | None = None
+
+    def __call__(self, chart_name: str, inputs: dict[str, Any]) -> Sequence[ChartChild]:
+        from aksflow.helm.children import chart_children
+        from aksflow.helm.render import RenderRequest
+
+        namespace = str(inputs.get("namespace") or "default")
+        try:
+            objects = self.renderer.render(
+                RenderRequest(
+                    chart=self.project.root / str(inputs.get("chart", "")),
+                    release_name=str(inputs.get("name") or chart_name),
+                    namespace=namespace,
+                    values=inputs.get("values") or {},
+                    kube_version=self.kube_version or None,
+                    app=chart_name,
+                    environment=self.environment,
+                )
+            )
+            prefix = inputs.get("resourcePrefix")
+            return chart_children(
+                objects,
+                resource_prefix=chart_name if prefix is None else str(prefix),
+                namespace=namespace,
+            )
+        except AksflowError as exc:
+            self.error = self.error or exc
+            raise
+        except Exception as exc:
+            self.error = self.error or RenderError(
+                f"app {chart_name} ({self.environment}): {type(exc).__name__}: {exc}"
+            )
+            raise
+
+
+def _preview_one(project: Project, stack: str, renderer_factory: _RendererFactory) -> StackPreview:
+    config = load_stack_config(project, stack)
+    environment = config.values.get(f"{project.name}:environment") or stack
+    kube_version = config.values.get(f"{project.name}:kubernetesVersion", "")
+    expander = _ChartExpander(project, renderer_factory, environment, kube_version)
+    try:
+        return preview_stack(project, stack, expand_chart=expander)
+    except AksflowError:
+        if expander.error is not None:
+            raise expander.error from None
+        raise
+
+
+class _RendererFactory:
+    """Creates the Helm renderer on first use, so stacks without charts never load Helm."""
+
+    def __init__(self, helm_binary: str | None) -> None:
+        self.helm_binary = helm_binary
+        self._renderer: Renderer | None = None
+
+    @property
+    def name(self) -> str:
+        return self._get().name
+
+    def _get(self) -> Renderer:
+        if self._renderer is None:
+            from aksflow.helm.render import make_renderer
+
+            self._renderer = make_renderer(self.helm_binary)
+        return self._renderer
+
+    def render(self, request: Any) -> Any:
+        return self._get().render(request)
+
+
+def _evaluate(project: Project, preview: StackPreview) -> PolicyReport:
+    from aksflow.policy.gate import evaluate_state
+
+    config = project.root / "policies" / "config" / f"{preview.environment}.json"
+    return evaluate_state(
+        preview.state,
+        policy_config=config,
+        pack_dir=project.root / "policies",
+        project_dir=project.root,
+    )
+
+
+def _write_atomically(out_dir: Path, results: Sequence[StackResult]) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".aksflow-", dir=out_dir))
+    try:
+        for result in results:
+            target = staging / result.preview.stack
+            target.mkdir()
+            (target / "state.json").write_text(json.dumps(result.preview.state, indent=2) + "\n")
+            (target / "policy.json").write_text(
+                json.dumps(result.report.to_json(), indent=2) + "\n"
+            )
+        for result in results:
+            final = out_dir / result.preview.stack
+            if final.exists():
+                shutil.rmtree(final)
+            (staging / result.preview.stack).rename(final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def run_preview(
+    project_dir: Path,
+    stacks: Sequence[str],
+    out_dir: Path,
+    *,
+    helm_binary: str | None = None,
+    console: Console | None = None,
+    progress: Console | None = None,
+) -> list[StackResult]:
+    """Preview ``stacks`` (all default stacks when empty), gate them, and write ``out_dir``.
+
+    ``console`` receives the trees and summaries (None for quiet); ``progress`` the spinner.
+    """
+    project = load_project(project_dir)
+    selected = list(dict.fromkeys(stacks)) or [s for s in DEFAULT_STACKS if s in project.stacks()]
+    if not selected:
+        raise ProjectError(f"{project.root}: no Pulumi.<stack>.yaml files to preview")
+    for stack in selected:  # fail on an unknown stack before previewing any
+        load_stack_config(project, stack)
+
+    factory = _RendererFactory(helm_binary)
+    results: list[StackResult] = []
+    for stack in selected:
+        if progress is not None:
+            with progress.status(f"Previewing [bold]{stack}[/bold] offline…"):
+                preview = _preview_one(project, stack, factory)
+                report = _evaluate(project, preview)
+        else:
+            preview = _preview_one(project, stack, factory)
+            report = _evaluate(project, preview)
+        results.append(StackResult(preview, report))
+        if console is not None:
+            display.print_stack(console, stack, preview.state, preview.seconds)
+            display.print_diagnostics(console, stack, preview.diagnostics)
+            print_policy_summary(console, stack, report)
+    _write_atomically(out_dir, results)
+    if console is not None:
+        console.print(
+            f"\nWrote {', '.join(f'{out_dir}/{r.preview.stack}/state.json' for r in results)}"
+        )
+    return results
+
+
+def print_policy_summary(console: Console, stack: str, report: PolicyReport) -> None:
+    """The per-stack ``Policies:`` block, mandatory violations first."""
+    mandatory = [v for v in report.violations if v.level == "mandatory"]
+    advisory = [v for v in report.violations if v.level != "mandatory"]
+    verdict = "[red]FAIL[/red]" if mandatory else "[green]PASS[/green]"
+    console.print(
+        f"\n[bold]Policies ({stack}):[/bold] {verdict}  {report.evaluated} resources evaluated, "
+        f"{len(mandatory)} mandatory, {len(advisory)} advisory"
+    )
+    for violation in [*mandatory, *advisory]:
+        style = "red" if violation.level == "mandatory" else "yellow"
+        resource = violation.urn.rsplit("::", 1)[-1] if violation.urn else "(stack)"
+        first_line = violation.message.strip().splitlines()[-1] if violation.message else ""
+        console.print(
+            f"    [{style}]\\[{violation.level}][/{style}] {violation.policy}  {resource}: ",
+            end="",
+        )
+        console.print(first_line, markup=False, highlight=False)
