@@ -19,12 +19,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check aksflow infra policies tests bench
 	$(BIN)/ruff format --check aksflow infra policies tests bench
 	$(BIN)/mypy
+	$(BIN)/zizmor --offline --no-progress .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/shellcheck .ci/run $(wildcard .github/scripts/*.sh)
 
 test: lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/preview_bench.py
+	$(BIN)/python bench/policy_bench.py
+	$(BIN)/python bench/diff_bench.py
 
 # Re-resolve the pinned ranges in pyproject.toml into exact versions.
 lock: $(STAMP)
