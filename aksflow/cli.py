@@ -6,7 +6,6 @@ Exit codes: 0 success, 1 a mandatory policy violation, 2 an error the user can f
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -114,4 +113,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(run())
+    run()

@@ -24,7 +24,7 @@ from aksflow.project import Project, load_project, load_stack_config
 
 if TYPE_CHECKING:
     from aksflow.helm.children import ChartChild
-    from aksflow.helm.render import Renderer
+    from aksflow.helm.render import RenderedObject, Renderer, RenderRequest
     from aksflow.policy.report import PolicyReport
 
 DEFAULT_STACKS = ("dev", "staging", "prod")
@@ -38,6 +38,28 @@ class StackResult:
     report: PolicyReport
 
 
+class _RendererFactory:
+    """Creates the Helm renderer on first use, so stacks without charts never load Helm."""
+
+    def __init__(self, helm_binary: str | None) -> None:
+        self.helm_binary = helm_binary
+        self._renderer: Renderer | None = None
+
+    @property
+    def name(self) -> str:
+        return self._get().name
+
+    def _get(self) -> Renderer:
+        if self._renderer is None:
+            from aksflow.helm.render import make_renderer
+
+            self._renderer = make_renderer(self.helm_binary)
+        return self._renderer
+
+    def render(self, request: RenderRequest) -> list[RenderedObject]:
+        return self._get().render(request)
+
+
 class _ChartExpander:
     """Renders the v4 Charts of one stack with the cluster's Kubernetes version.
 
@@ -45,7 +67,9 @@ class _ChartExpander:
     reach the program as an opaque RPC failure; the first error is kept and re-raised.
     """
 
-    def __init__(self, project: Project, renderer: Renderer, environment: str, kube_version: str):
+    def __init__(
+        self, project: Project, renderer: _RendererFactory, environment: str, kube_version: str
+    ) -> None:
         self.project = project
         self.renderer = renderer
         self.environment = environment
@@ -96,28 +120,6 @@ def _preview_one(project: Project, stack: str, renderer_factory: _RendererFactor
         if expander.error is not None:
             raise expander.error from None
         raise
-
-
-class _RendererFactory:
-    """Creates the Helm renderer on first use, so stacks without charts never load Helm."""
-
-    def __init__(self, helm_binary: str | None) -> None:
-        self.helm_binary = helm_binary
-        self._renderer: Renderer | None = None
-
-    @property
-    def name(self) -> str:
-        return self._get().name
-
-    def _get(self) -> Renderer:
-        if self._renderer is None:
-            from aksflow.helm.render import make_renderer
-
-            self._renderer = make_renderer(self.helm_binary)
-        return self._renderer
-
-    def render(self, request: Any) -> Any:
-        return self._get().render(request)
 
 
 def _evaluate(project: Project, preview: StackPreview) -> PolicyReport:

@@ -41,6 +41,7 @@ ZONES = ("1", "2", "3")
 POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 K8S_VERSION = re.compile(r"^1\.\d{2}(\.\d+)?$")
 VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
+REGION = re.compile(r"^[a-z0-9]+$")
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -176,7 +177,7 @@ class _Reader:
                 )
         return tuple(value)
 
-    def checked(self, key: str, value: T, ok: Callable[[T], bool], message: str) -> T:
+    def checked(self, key: str, value: T, ok: Callable[[T], object], message: str) -> T:
         if not ok(value):
             raise self.fail(key, message)
         return value
@@ -240,7 +241,7 @@ def _user_pool(reader: _Reader, index: int, spec: str, default_zones: tuple[str,
     if "vmSize" not in fields:
         raise reader.fail(f"{key}.vmSize", "is required")
     vm_size = reader.checked(
-        f"{key}.vmSize", fields["vmSize"], VM_SIZE.match, "must look like Standard_D4ds_v5"
+        f"{key}.vmSize", fields["vmSize"], VM_SIZE.fullmatch, "must look like Standard_D4ds_v5"
     )
     min_count = integer("minCount", 1, 0, 1000)
     max_count = integer("maxCount", max(min_count, 3), 1, 1000)
@@ -309,7 +310,7 @@ def load(
         vm_size=r.checked(
             "systemPoolVmSize",
             r.string("systemPoolVmSize"),
-            VM_SIZE.match,
+            VM_SIZE.fullmatch,
             "must look like Standard_D4ds_v5",
         ),
         min_count=system_min,
@@ -337,13 +338,13 @@ def load(
         location=r.checked(
             "location",
             r.string("location"),
-            re.compile(r"^[a-z0-9]+$").match,
+            REGION.fullmatch,
             "must be an Azure region name such as westeurope",
         ),
         kubernetes_version=r.checked(
             "kubernetesVersion",
             r.string("kubernetesVersion"),
-            K8S_VERSION.match,
+            K8S_VERSION.fullmatch,
             "must be major.minor or major.minor.patch, e.g. 1.34",
         ),
         sku_tier=r.string("skuTier", SKU_TIERS),
@@ -366,7 +367,7 @@ def load(
             start_time=r.checked(
                 "maintenanceStartTime",
                 r.string("maintenanceStartTime"),
-                TIME_OF_DAY.match,
+                TIME_OF_DAY.fullmatch,
                 "must be HH:MM (24h, UTC)",
             ),
             duration_hours=r.integer("maintenanceDurationHours", 4, 24),

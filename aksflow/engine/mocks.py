@@ -127,7 +127,7 @@ class OfflineMocks(pulumi.runtime.Mocks):
             return (f"{namespace}/{name}" if namespace else str(name)), state
         return stable_guid(typ, args.name), state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         token = args.token
         if token == "azure-native:containerservice:listManagedClusterUserCredentials":
             cluster = str(args.args.get("resourceName"))

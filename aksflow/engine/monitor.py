@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from google.protobuf import empty_pb2
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks, _ensure_event_loop
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.mocks import _ensure_event_loop as _ensure_loop  # type: ignore[attr-defined]
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _sync_await
 
@@ -70,7 +71,7 @@ def unwrap_secrets(value: Any) -> Any:
     return value
 
 
-class RecordingMonitor(MockMonitor):  # type: ignore[misc]
+class RecordingMonitor(MockMonitor):
     """Records every registration in order; thread-safe (the SDK calls from executor threads)."""
 
     def __init__(
@@ -146,7 +147,7 @@ class RecordingMonitor(MockMonitor):  # type: ignore[misc]
             self._record(Recorded(urn=urn, type=STACK_TYPE, name=request.name, custom=False))
             return resource_pb2.RegisterResourceResponse(urn=urn)
 
-        _ensure_event_loop()
+        _ensure_loop()  # type: ignore[no-untyped-call]
         inputs = rpc.deserialize_properties(request.object)
         provider = request.provider or None
         if request.remote and not provider:
@@ -165,7 +166,7 @@ class RecordingMonitor(MockMonitor):  # type: ignore[misc]
                 custom=request.custom or False,
             )
         )
-        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id or "", state)
         record = Recorded(
             urn=urn,
             type=request.type,
@@ -188,7 +189,7 @@ class RecordingMonitor(MockMonitor):  # type: ignore[misc]
         if request.type == CHART_TYPE and self.expand_chart is not None:
             self._register_children(record)
         obj = _sync_await(rpc.serialize_properties(state, {}))
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=obj)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=obj)
 
     def _register_children(self, chart: Recorded) -> None:
         """Register a v4 Chart's rendered objects as children, as the provider's Construct does."""
@@ -222,7 +223,7 @@ class RecordingMonitor(MockMonitor):  # type: ignore[misc]
             )
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        _ensure_event_loop()
+        _ensure_loop()  # type: ignore[no-untyped-call]
         outputs = rpc.deserialize_properties(request.outputs)
         with self._lock:
             record = self.records.get(request.urn)

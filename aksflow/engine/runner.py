@@ -104,9 +104,9 @@ def _configure(
     logger.handlers[:] = [handler]
     logger.propagate = False
     logger.setLevel(logging.WARNING)
-    features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
+    features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)  # type: ignore[no-untyped-call]
     runtime_settings.configure(
-        MockSettings(
+        MockSettings(  # type: ignore[no-untyped-call]
             monitor=monitor,
             monitor_features=features,
             engine=MockEngine(logger),

@@ -64,7 +64,8 @@ class Cluster(pulumi.ComponentResource):
             sku=cs.ManagedClusterSKUArgs(name="Base", tier=cfg.sku_tier),
             support_plan="KubernetesOfficial",
             identity=cs.ManagedClusterIdentityArgs(
-                type="UserAssigned", user_assigned_identities=[control_plane_identity_id]
+                type=cs.ResourceIdentityType.USER_ASSIGNED,
+                user_assigned_identities=[control_plane_identity_id],
             ),
             identity_profile={
                 "kubeletidentity": cs.UserAssignedIdentityArgs(

@@ -15,16 +15,9 @@ MANAGED_IDENTITY_OPERATOR = "f1a07417-d97a-45cb-824c-7a7467783830"
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 
 
-def role_definition_id(subscription_id: str, role: str) -> str:
-    """ARM id of a built-in role definition in ``subscription_id``."""
-    return (
-        f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}"
-    )
-
-
-def assignment_name(*parts: str) -> str:
-    """Deterministic GUID name, so a re-run never creates a duplicate assignment."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
+def assignment_name(key: str) -> str:
+    """Deterministic GUID name (from scope/role/principal): a re-run never duplicates a grant."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, key))
 
 
 class Identities(pulumi.ComponentResource):
@@ -74,11 +67,13 @@ class Identities(pulumi.ComponentResource):
             authorization.RoleAssignment(
                 grant,
                 scope=scope,
-                role_assignment_name=pulumi.Output.all(scope, control_plane.principal_id).apply(
-                    lambda args, role=role: assignment_name(args[0], role, args[1])
-                ),
-                role_definition_id=client.subscription_id.apply(
-                    lambda sub, role=role: role_definition_id(sub, role)
+                role_assignment_name=pulumi.Output.format(
+                    "{0}/{1}/{2}", scope, role, control_plane.principal_id
+                ).apply(assignment_name),
+                role_definition_id=pulumi.Output.format(
+                    "/subscriptions/{0}/providers/Microsoft.Authorization/roleDefinitions/{1}",
+                    client.subscription_id,
+                    role,
                 ),
                 principal_id=control_plane.principal_id,
                 principal_type="ServicePrincipal",

@@ -16,9 +16,9 @@ def carve(vnet_cidr: str) -> tuple[str, str]:
     With Azure CNI Overlay pods take addresses from the overlay ``podCidr``, so nodes need
     only a /22 (1,019 nodes) whatever the pod count.
     """
-    vnet = ipaddress.ip_network(vnet_cidr)
+    vnet = ipaddress.IPv4Network(vnet_cidr)
     nodes = next(vnet.subnets(new_prefix=22))
-    api = ipaddress.ip_network(f"{nodes.broadcast_address + 1}/28")
+    api = ipaddress.IPv4Network(f"{nodes.broadcast_address + 1}/28")
     return str(nodes), str(api)
 
 
