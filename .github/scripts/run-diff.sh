@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# run-diff.sh: the credential-free PR preview. Runs `aksflow diff` between the PR's base and
+# the merge commit, stores the PR number beside the outputs for the comment workflow, copies the
+# comment into the job summary and publishes the affected stacks.
+#
+# Inputs (env): BASE_SHA, HEAD_SHA (40-hex commits), PR_NUMBER (integer).
+# Outputs: out/pr/{comment.md,diff.json,pr-number,exit-code}; step outputs `stacks`, `exit-code`.
+# Always exits 0 so the artifact is uploaded; the workflow fails on `exit-code` afterwards.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[[ "${BASE_SHA:-}" =~ ^[0-9a-f]{40}$ ]] || die "BASE_SHA is not a commit SHA"
+[[ "${HEAD_SHA:-}" =~ ^[0-9a-f]{40}$ ]] || die "HEAD_SHA is not a commit SHA"
+[[ "${PR_NUMBER:-}" =~ ^[1-9][0-9]{0,9}$ ]] || die "PR_NUMBER is not a positive integer"
+
+out=out/pr
+mkdir -p "$out"
+
+rc=0
+.venv/bin/aksflow diff --base "$BASE_SHA" --head "$HEAD_SHA" || rc=$?
+
+# Data for pr-comment.yml, which runs with a write token and must not trust anything else.
+printf '%s\n' "$PR_NUMBER" >"$out/pr-number"
+printf '%s\n' "$rc" >"$out/exit-code"
+
+case "$rc" in
+  0) verdict="no mandatory policy violation" ;;
+  1) verdict="**mandatory policy violation**" ;;
+  *) verdict="**aksflow diff failed (exit ${rc})**; see the log" ;;
+esac
+summary "## Offline preview (no credentials)" "" "Result: ${verdict}." ""
+if [[ -f "$out/comment.md" ]]; then
+  summary "$(cat "$out/comment.md")"
+fi
+
+set_output exit-code "$rc"
+set_output stacks "$("$(dirname "${BASH_SOURCE[0]}")/affected-stacks.sh" "$out/diff.json")"
