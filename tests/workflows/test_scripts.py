@@ -1,0 +1,293 @@
+"""Behaviour of the workflow shell scripts, run against stub `aksflow`, `pulumi` and `gh`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.workflows.conftest import SCRIPTS, Sandbox, make_executable
+
+BASE = "a" * 40
+HEAD = "b" * 40
+
+
+def script(name: str) -> str:
+    """Absolute path of a script under .github/scripts."""
+    return str(SCRIPTS / name)
+
+
+# --- affected-stacks.sh -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("diff", "expected"),
+    [
+        (
+            {"stacks": [{"stack": "prod", "changed": True}, {"stack": "dev", "changed": False}]},
+            ["prod"],
+        ),
+        (
+            {
+                "stacks": {
+                    "staging": {"summary": {"same": 4, "update": 1}},
+                    "dev": {"summary": {"same": 9}},
+                }
+            },
+            ["staging"],
+        ),
+        (
+            {"stacks": [{"name": "dev", "has_changes": True}, {"stack": "$(id)", "changed": True}]},
+            ["dev"],
+        ),
+        (
+            {"stacks": [{"stack": "prod", "changed": True}, {"stack": "dev", "changed": True}]},
+            ["dev", "prod"],
+        ),
+        ({"stacks": []}, []),
+        ({"other": 1}, ["dev", "staging", "prod"]),
+    ],
+)
+def test_affected_stacks(sandbox: Sandbox, diff: object, expected: list[str]) -> None:
+    path = sandbox.root / "diff.json"
+    path.write_text(json.dumps(diff))
+    result = sandbox.run([script("affected-stacks.sh"), str(path)])
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected
+
+
+def test_affected_stacks_fails_closed_without_a_file(sandbox: Sandbox) -> None:
+    result = sandbox.run([script("affected-stacks.sh"), str(sandbox.root / "missing.json")])
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == ["dev", "staging", "prod"]
+
+
+# --- run-diff.sh ---------------------------------------------------------------------------
+
+
+def fake_aksflow(sandbox: Sandbox, exit_code: int, stacks: object) -> None:
+    """A .venv/bin/aksflow that writes out/pr like the real one and exits with exit_code."""
+    venv_bin = sandbox.root / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    diff = json.dumps({"stacks": stacks})
+    make_executable(
+        venv_bin / "aksflow",
+        "#!/usr/bin/env bash\n"
+        f'printf "%s\\n" "aksflow $*" >> "{sandbox.calls}"\n'
+        "mkdir -p out/pr\n"
+        "printf '<!-- aksflow -->\\n# Preview\\n' > out/pr/comment.md\n"
+        f"printf '%s' '{diff}' > out/pr/diff.json\n"
+        f"exit {exit_code}\n",
+    )
+
+
+@pytest.mark.parametrize("exit_code", [0, 1, 2])
+def test_run_diff_records_data_and_never_fails_before_upload(
+    sandbox: Sandbox, exit_code: int
+) -> None:
+    fake_aksflow(sandbox, exit_code, [{"stack": "staging", "changed": True}])
+    env = {"BASE_SHA": BASE, "HEAD_SHA": HEAD, "PR_NUMBER": "42"}
+    result = sandbox.run([script("run-diff.sh")], env)
+    assert result.returncode == 0, result.stderr
+    out = sandbox.root / "out" / "pr"
+    assert (out / "pr-number").read_text().strip() == "42"
+    assert (out / "exit-code").read_text().strip() == str(exit_code)
+    assert sandbox.outputs() == {"exit-code": str(exit_code), "stacks": '["staging"]'}
+    assert f"aksflow diff --base {BASE} --head {HEAD}" in sandbox.logged()
+    assert "# Preview" in sandbox.summary()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"BASE_SHA": BASE, "HEAD_SHA": HEAD, "PR_NUMBER": "4 2"},
+        {"BASE_SHA": BASE, "HEAD_SHA": HEAD, "PR_NUMBER": "0"},
+        {"BASE_SHA": "main; rm -rf /", "HEAD_SHA": HEAD, "PR_NUMBER": "7"},
+        {"BASE_SHA": BASE, "HEAD_SHA": "HEAD", "PR_NUMBER": "7"},
+    ],
+)
+def test_run_diff_rejects_bad_inputs(sandbox: Sandbox, env: dict[str, str]) -> None:
+    fake_aksflow(sandbox, 0, [])
+    result = sandbox.run([script("run-diff.sh")], env)
+    assert result.returncode != 0
+    assert sandbox.logged() == []
+
+
+# --- policy-gate.sh ------------------------------------------------------------------------
+
+
+def gate_sandbox(sandbox: Sandbox, analyze_exit: int) -> None:
+    """Policy config plus a fake aksflow whose `policy analyze` exits with analyze_exit."""
+    (sandbox.root / "policies" / "config").mkdir(parents=True)
+    for env in ("dev", "staging", "prod"):
+        (sandbox.root / "policies" / "config" / f"{env}.json").write_text("{}")
+    venv_bin = sandbox.root / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    make_executable(
+        venv_bin / "aksflow",
+        "#!/usr/bin/env bash\n"
+        f'printf "%s\\n" "aksflow $*" >> "{sandbox.calls}"\n'
+        'if [[ "$1" == preview ]]; then mkdir -p "out/$3"; echo "{}" > "out/$3/state.json"; exit 0; fi\n'
+        'if [[ "$*" == *"--format sarif"* ]]; then echo "{\\"version\\": \\"2.1.0\\"}"; '
+        f"exit {analyze_exit}; fi\n"
+        'echo "| policy | level |"\n',
+    )
+
+
+@pytest.mark.parametrize(("analyze_exit", "expected"), [(0, 0), (1, 1)])
+def test_policy_gate_uses_the_stack_config(
+    sandbox: Sandbox, analyze_exit: int, expected: int
+) -> None:
+    gate_sandbox(sandbox, analyze_exit)
+    result = sandbox.run([script("policy-gate.sh"), "staging"])
+    assert result.returncode == expected, result.stderr
+    calls = sandbox.logged()
+    assert calls[0] == "aksflow preview --stack staging --quiet"
+    assert (
+        "aksflow policy analyze --state out/staging/state.json --stack staging --format sarif"
+        in calls
+    )
+    assert (sandbox.root / "out" / "staging" / "policy.sarif").read_text().startswith("{")
+    assert "policies/config/staging.json" in sandbox.summary()
+    assert ("Gate failed" in sandbox.summary()) == bool(expected)
+
+
+def test_policy_gate_refuses_unknown_stacks(sandbox: Sandbox) -> None:
+    gate_sandbox(sandbox, 0)
+    result = sandbox.run([script("policy-gate.sh"), "qa"])
+    assert result.returncode != 0
+    assert "unknown stack" in result.stderr
+    assert sandbox.logged() == []
+
+
+# --- deploy-stack.sh, cloud-preview.sh, drift-check.sh -----------------------------------
+
+AZBLOB = {"PULUMI_BACKEND_URL": "azblob://state?storage_account=st"}
+
+
+def pulumi_sandbox(sandbox: Sandbox, preview_exit: int, preview_text: str = "") -> None:
+    """Policy config plus a stub pulumi: `preview` prints preview_text and exits preview_exit."""
+    (sandbox.root / "policies" / "config").mkdir(parents=True)
+    (sandbox.root / "policies" / "config" / "prod.json").write_text("{}")
+    text_file = sandbox.bin / "preview.txt"
+    text_file.write_text(preview_text + "\n")
+    sandbox.stub(
+        "pulumi",
+        f'if [[ "$1" == preview ]]; then cat "{text_file}"; exit {preview_exit}; fi\n'
+        "echo 'Resources: 3 unchanged'",
+    )
+
+
+def test_deploy_previews_then_applies_with_the_policy_pack(sandbox: Sandbox) -> None:
+    pulumi_sandbox(sandbox, 0, "\x1b[32m+ create\x1b[0m")
+    result = sandbox.run([script("deploy-stack.sh"), "prod"], AZBLOB)
+    assert result.returncode == 0, result.stderr
+    calls = sandbox.logged()
+    assert [c.split()[1] for c in calls] == ["preview", "up"]
+    policy = "--policy-pack policies --policy-pack-config policies/config/prod.json"
+    assert all(policy in c and "--stack prod" in c for c in calls)
+    summary = sandbox.summary()
+    assert "prod deployed" in summary and "\x1b[" not in summary
+
+
+def test_deploy_stops_when_the_preview_fails(sandbox: Sandbox) -> None:
+    pulumi_sandbox(sandbox, 255, "mandatory policy violation")
+    result = sandbox.run([script("deploy-stack.sh"), "prod"], AZBLOB)
+    assert result.returncode == 255
+    assert [c.split()[1] for c in sandbox.logged()] == ["preview"]
+    assert "was not run" in sandbox.summary()
+
+
+def test_pulumi_scripts_refuse_a_missing_backend(sandbox: Sandbox) -> None:
+    pulumi_sandbox(sandbox, 0)
+    for name in ("deploy-stack.sh", "cloud-preview.sh"):
+        result = sandbox.run([script(name), "prod"], {"PULUMI_BACKEND_URL": ""})
+        assert result.returncode != 0
+        assert "azblob" in result.stderr
+    assert sandbox.logged() == []
+
+
+def test_cloud_preview_fences_output_safely(sandbox: Sandbox) -> None:
+    pulumi_sandbox(sandbox, 0, "value with ```` backticks")
+    result = sandbox.run([script("cloud-preview.sh"), "prod"], AZBLOB)
+    assert result.returncode == 0, result.stderr
+    assert "`````\n" in sandbox.summary()  # a fence longer than the output's longest run
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "text", "expected_rc", "drift"),
+    [
+        (0, "Resources: 12 unchanged", 0, "false"),
+        (255, "error: no changes were expected but changes were proposed", 0, "true"),
+        (255, "error: failed to refresh: AuthorizationFailed", 255, None),
+    ],
+)
+def test_drift_check(
+    sandbox: Sandbox, exit_code: int, text: str, expected_rc: int, drift: str | None
+) -> None:
+    pulumi_sandbox(sandbox, exit_code, text)
+    report = sandbox.root / "report.txt"
+    result = sandbox.run([script("drift-check.sh"), "prod", str(report)], AZBLOB)
+    assert result.returncode == expected_rc, result.stderr
+    assert sandbox.outputs().get("drift") == drift
+    assert "--refresh --expect-no-changes" in sandbox.logged()[0]
+    assert text in report.read_text()
+
+
+# --- drift-issue.sh ------------------------------------------------------------------------
+
+GH_ENV = {"GITHUB_REPOSITORY": "acme/platform", "GH_TOKEN": "t", "RUN_URL": "https://run/1"}
+
+
+def gh_with_open_issue(sandbox: Sandbox, number: str) -> None:
+    """A stub gh whose `issue list` answers with `number` (or nothing)."""
+    sandbox.stub("gh", f'if [[ "$1 $2" == "issue list" ]]; then printf "%s" "{number}"; fi')
+
+
+def report(sandbox: Sandbox) -> Path:
+    path = sandbox.root / "report.txt"
+    path.write_text("~ azure-native:containerservice:ManagedCluster aks update\n")
+    return path
+
+
+def test_drift_opens_one_issue(sandbox: Sandbox) -> None:
+    gh_with_open_issue(sandbox, "")
+    result = sandbox.run([script("drift-issue.sh"), "prod", "true", str(report(sandbox))], GH_ENV)
+    assert result.returncode == 0, result.stderr
+    calls = sandbox.logged()
+    assert calls[0].startswith("gh issue list --repo acme/platform --state open --label drift")
+    creates = [c for c in calls if c.startswith("gh issue create")]
+    assert len(creates) == 1
+    assert "--title Drift detected: prod --label drift" in creates[0]
+
+
+def test_drift_updates_the_open_issue(sandbox: Sandbox) -> None:
+    gh_with_open_issue(sandbox, "17")
+    result = sandbox.run([script("drift-issue.sh"), "prod", "true", str(report(sandbox))], GH_ENV)
+    assert result.returncode == 0, result.stderr
+    calls = sandbox.logged()
+    assert any(c.startswith("gh issue edit 17 --repo acme/platform --body-file") for c in calls)
+    assert not any(c.startswith("gh issue create") for c in calls)
+
+
+def test_no_drift_closes_the_issue(sandbox: Sandbox) -> None:
+    gh_with_open_issue(sandbox, "17")
+    result = sandbox.run([script("drift-issue.sh"), "dev", "false", str(report(sandbox))], GH_ENV)
+    assert result.returncode == 0, result.stderr
+    assert any(c.startswith("gh issue close 17") for c in sandbox.logged())
+
+
+def test_no_drift_and_no_issue_does_nothing(sandbox: Sandbox) -> None:
+    gh_with_open_issue(sandbox, "")
+    result = sandbox.run([script("drift-issue.sh"), "dev", "false", str(report(sandbox))], GH_ENV)
+    assert result.returncode == 0, result.stderr
+    assert [c.split()[:3] for c in sandbox.logged()] == [["gh", "issue", "list"]]
+
+
+@pytest.mark.parametrize("args", [["prod", "maybe"], ["qa", "true"]])
+def test_drift_issue_rejects_bad_arguments(sandbox: Sandbox, args: list[str]) -> None:
+    gh_with_open_issue(sandbox, "")
+    result = sandbox.run([script("drift-issue.sh"), *args, str(report(sandbox))], GH_ENV)
+    assert result.returncode != 0
+    assert sandbox.logged() == []

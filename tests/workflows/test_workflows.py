@@ -1,0 +1,323 @@
+"""Invariants of the GitHub Actions workflows (docs/pipeline.md, pipeline reference section 9)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.workflows.conftest import REPO, WORKFLOWS
+
+Workflow = dict[str, Any]
+
+SHA_PIN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<rest>.*)$")
+VERSION_COMMENT = re.compile(r"^\s+#\s+v\d+(?:\.\d+){0,2}\b")
+# Contexts an outsider controls (PR titles, branch names, bodies, dispatch inputs, ...).
+UNTRUSTED = re.compile(
+    r"\$\{\{[^}]*\b(github\.event\.|inputs\.|github\.head_ref|env\.|steps\.[^}]*outputs"
+    r"|needs\.[^}]*outputs|matrix\.)"
+)
+
+
+def jobs(wf: Workflow) -> dict[str, dict[str, Any]]:
+    """The jobs of a workflow."""
+    result = wf.get("jobs")
+    assert isinstance(result, dict) and result
+    return result
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """The steps of a job (reusable-workflow calls have none)."""
+    return list(job.get("steps", []))
+
+
+def all_steps(workflows: dict[str, Workflow]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(file, job id, step) for every step of every workflow."""
+    for name, wf in workflows.items():
+        for job_id, job in jobs(wf).items():
+            for step in steps(job):
+                yield name, job_id, step
+
+
+def uses_of(step: dict[str, Any]) -> str:
+    """The action a step uses, without its ref ('' for run steps)."""
+    return str(step.get("uses", "")).split("@", 1)[0].lower()
+
+
+def test_expected_workflows_exist(workflows: dict[str, Workflow]) -> None:
+    assert {"ci.yml", "pr.yml", "pr-comment.yml", "deploy.yml", "drift.yml"} <= set(workflows)
+
+
+def test_every_workflow_has_a_name(workflows: dict[str, Workflow]) -> None:
+    for name, wf in workflows.items():
+        assert wf.get("name"), name
+
+
+def test_top_level_permissions_are_empty(workflows: dict[str, Workflow]) -> None:
+    for name, wf in workflows.items():
+        assert wf.get("permissions") == {}, f"{name}: top-level permissions must be {{}}"
+
+
+def test_every_job_declares_permissions(workflows: dict[str, Workflow]) -> None:
+    for name, wf in workflows.items():
+        for job_id, job in jobs(wf).items():
+            perms = job.get("permissions")
+            assert isinstance(perms, dict), f"{name}:{job_id}: no explicit permissions"
+            assert "write-all" not in str(perms) and "read-all" not in str(perms)
+            for scope, level in perms.items():
+                assert level in ("read", "write", "none"), f"{name}:{job_id}:{scope}"
+
+
+def test_write_scopes_are_the_expected_ones(workflows: dict[str, Workflow]) -> None:
+    allowed = {
+        ("pr.yml", "cloud-preview"): {"id-token"},
+        ("pr-comment.yml", "comment"): {"pull-requests"},
+        ("drift.yml", "drift"): {"id-token", "issues"},
+        **{("deploy.yml", f"deploy-{s}"): {"id-token"} for s in ("dev", "staging", "prod")},
+    }
+    for name, wf in workflows.items():
+        for job_id, job in jobs(wf).items():
+            writes = {k for k, v in job["permissions"].items() if v == "write"}
+            assert writes == allowed.get((name, job_id), set()), f"{name}:{job_id}: {writes}"
+
+
+def test_every_remote_action_is_pinned_to_a_sha(workflows: dict[str, Workflow]) -> None:
+    for name, job_id, step in all_steps(workflows):
+        ref = str(step.get("uses", ""))
+        if not ref or ref.startswith("./"):
+            continue
+        assert not ref.startswith("docker://"), f"{name}:{job_id}: docker image {ref}"
+        assert SHA_PIN.match(ref), f"{name}:{job_id}: {ref} is not pinned to a full commit SHA"
+
+
+def test_every_pin_carries_a_version_comment() -> None:
+    lines = [
+        (path.name, n, line)
+        for path in sorted(WORKFLOWS.glob("*.yml"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+    ]
+    pins: dict[str, set[str]] = {}
+    checked = 0
+    for name, n, line in lines:
+        match = USES_LINE.match(line)
+        if not match or match["ref"].startswith("./"):
+            continue
+        checked += 1
+        assert VERSION_COMMENT.match(match["rest"]), f"{name}:{n}: pin without '# vX.Y.Z'"
+        action, sha = match["ref"].split("@", 1)
+        pins.setdefault(action.lower(), set()).add(f"{sha}{match['rest'].strip()}")
+    assert checked > 0
+    # One version per action across all workflows: bumping one place never leaves another.
+    for action, versions in pins.items():
+        assert len(versions) == 1, f"{action} pinned differently: {sorted(versions)}"
+
+
+def test_every_checkout_drops_credentials(workflows: dict[str, Workflow]) -> None:
+    seen = 0
+    for name, job_id, step in all_steps(workflows):
+        if uses_of(step) == "actions/checkout":
+            seen += 1
+            with_ = step.get("with") or {}
+            assert with_.get("persist-credentials") is False, f"{name}:{job_id}"
+            assert "ref" not in with_, f"{name}:{job_id}: checkouts use the event's own ref"
+    assert seen > 0
+
+
+def test_no_dangerous_pull_request_triggers(workflows: dict[str, Workflow]) -> None:
+    for name, wf in workflows.items():
+        triggers = wf["on"]
+        names = set(triggers) if isinstance(triggers, dict) else {triggers}
+        assert "pull_request_target" not in names, name
+        assert "issue_comment" not in names, name
+        if "workflow_run" in names:
+            assert name == "pr-comment.yml", f"{name}: only the comment workflow uses workflow_run"
+
+
+def test_no_expressions_inside_run_blocks(workflows: dict[str, Workflow]) -> None:
+    """Values reach shell code only through env:, never by template expansion."""
+    for name, job_id, step in all_steps(workflows):
+        script = str(step.get("run", ""))
+        assert not UNTRUSTED.search(script), f"{name}:{job_id}: untrusted ${{{{ }}}} in run:"
+        assert "${{" not in script, f"{name}:{job_id}: expression inside run:, use env:"
+
+
+def test_no_workflow_uses_secrets(workflows: dict[str, Workflow]) -> None:
+    for path in WORKFLOWS.glob("*.yml"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\$\{\{[^}]*\bsecrets\b", text), f"{path.name} uses secrets"
+    for name, wf in workflows.items():
+        for job_id, job in jobs(wf).items():
+            assert "secrets" not in job, f"{name}:{job_id} passes secrets"
+
+
+def test_pr_workflow_is_credential_free_for_forks(workflows: dict[str, Workflow]) -> None:
+    wf = workflows["pr.yml"]
+    assert set(wf["on"]) == {"pull_request"}
+    diff = jobs(wf)["diff"]
+    assert diff["permissions"] == {"contents": "read"}
+    assert "environment" not in diff
+    uploads = [s for s in steps(diff) if uses_of(s) == "actions/upload-artifact"]
+    assert len(uploads) == 1
+    assert uploads[0]["with"]["name"] == "pr-preview"
+    assert uploads[0]["with"]["path"].rstrip("/") == "out/pr"
+    assert "!cancelled()" in str(uploads[0].get("if", ""))
+    run_diff = (REPO / ".github/scripts/run-diff.sh").read_text(encoding="utf-8")
+    assert "aksflow diff" in run_diff and "pr-number" in run_diff
+
+
+def test_cloud_preview_is_same_repo_only(workflows: dict[str, Workflow]) -> None:
+    job = jobs(workflows["pr.yml"])["cloud-preview"]
+    condition = str(job["if"])
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in condition
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert job["environment"] == "preview"
+    assert "needs.diff.outputs.stacks" in str(job["strategy"]["matrix"]["stack"])
+    runs = " ".join(str(s.get("run", "")) for s in steps(job))
+    assert "cloud-preview.sh" in runs
+    script = (REPO / ".github/scripts/cloud-preview.sh").read_text(encoding="utf-8")
+    assert "--policy-pack policies" in script and "--policy-pack-config" in script
+
+
+def test_comment_workflow_treats_the_artifact_as_data(workflows: dict[str, Workflow]) -> None:
+    wf = workflows["pr-comment.yml"]
+    assert set(wf["on"]) == {"workflow_run"}
+    assert wf["on"]["workflow_run"]["workflows"] == [workflows["pr.yml"]["name"]]
+    for job_id, job in jobs(wf).items():
+        assert job["permissions"] == {"actions": "read", "pull-requests": "write"}, job_id
+        for step in steps(job):
+            assert uses_of(step) != "actions/checkout", f"{job_id}: checks out code"
+            script = str(step.get("run", ""))
+            assert ".github/scripts" not in script, "runs repository code"
+            assert "source " not in script and "eval " not in script
+        runs = "\n".join(str(s.get("run", "")) for s in steps(job))
+        assert "^[1-9][0-9]{0,9}$" in runs, "the PR number must be validated as an integer"
+        assert "RUN_HEAD_SHA" in runs, "the PR must be bound to the run's head commit"
+        assert "--paginate" in runs
+
+
+def test_deploy_chain_dev_staging_prod(workflows: dict[str, Workflow]) -> None:
+    wf = workflows["deploy.yml"]
+    assert wf["on"]["push"]["branches"] == ["main"]
+    all_jobs = jobs(wf)
+    assert list(all_jobs) == ["deploy-dev", "deploy-staging", "deploy-prod"]
+    previous = None
+    groups = set()
+    for env in ("dev", "staging", "prod"):
+        job = all_jobs[f"deploy-{env}"]
+        assert job["environment"] == env
+        needs = job.get("needs")
+        assert needs == (f"deploy-{previous}" if previous else None), env
+        conc = job["concurrency"]
+        assert conc["cancel-in-progress"] is False, env
+        assert env in conc["group"]
+        groups.add(conc["group"])
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
+        previous = env
+    assert len(groups) == 3, "each environment needs its own concurrency group"
+
+
+def test_deploy_gates_on_policy_before_up(workflows: dict[str, Workflow]) -> None:
+    for job_id, job in jobs(workflows["deploy.yml"]).items():
+        env = job["environment"]
+        runs = [str(s.get("run", "")) for s in steps(job)]
+        gate = next(i for i, r in enumerate(runs) if "policy-gate.sh" in r)
+        up = next(i for i, r in enumerate(runs) if "deploy-stack.sh" in r)
+        assert gate < up, job_id
+        assert runs[gate].split()[-1] == env and runs[up].split()[-1] == env, job_id
+        assert not any(uses_of(s) == "actions/cache" for s in steps(job)), "no cache in deploys"
+    gate_script = (REPO / ".github/scripts/policy-gate.sh").read_text(encoding="utf-8")
+    assert "policy analyze" in gate_script
+    deploy_script = (REPO / ".github/scripts/deploy-stack.sh").read_text(encoding="utf-8")
+    assert deploy_script.index("pulumi preview --stack") < deploy_script.index("pulumi up --stack")
+    assert "--policy-pack-config" in deploy_script
+
+
+def test_drift_schedule_and_issue_handling(workflows: dict[str, Workflow]) -> None:
+    wf = workflows["drift.yml"]
+    assert "workflow_dispatch" in wf["on"]
+    crons = [entry["cron"] for entry in wf["on"]["schedule"]]
+    assert crons
+    for cron in crons:
+        minute = cron.split()[0]
+        assert minute.isdigit() and int(minute) != 0, f"cron {cron!r} runs at minute 0"
+    job = jobs(wf)["drift"]
+    assert job["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
+    assert job["strategy"]["fail-fast"] is False
+    assert job["environment"] == "preview"
+    runs = " ".join(str(s.get("run", "")) for s in steps(job))
+    assert "drift-check.sh" in runs and "drift-issue.sh" in runs
+    check = (REPO / ".github/scripts/drift-check.sh").read_text(encoding="utf-8")
+    assert "--refresh --expect-no-changes" in check
+
+
+@pytest.mark.parametrize("name", ["pr.yml", "deploy.yml", "drift.yml"])
+def test_oidc_logins_carry_no_client_secret(workflows: dict[str, Workflow], name: str) -> None:
+    logins = 0
+    for job_id, job in jobs(workflows[name]).items():
+        for step in steps(job):
+            if uses_of(step) != "azure/login":
+                continue
+            logins += 1
+            with_ = step["with"]
+            assert set(with_) == {"client-id", "tenant-id", "subscription-id"}, job_id
+            for key, value in with_.items():
+                assert re.fullmatch(r"\$\{\{ vars\.AZURE_[A-Z_]+ \}\}", value), (job_id, key)
+            assert job["permissions"].get("id-token") == "write", job_id
+    assert logins > 0
+    assert "client-secret" not in (WORKFLOWS / name).read_text(encoding="utf-8")
+    assert "creds:" not in (WORKFLOWS / name).read_text(encoding="utf-8")
+
+
+def test_tool_versions_are_pinned_once_per_workflow(workflows: dict[str, Workflow]) -> None:
+    lock = (REPO / "requirements.lock").read_text(encoding="utf-8")
+    sdk = re.search(r"^pulumi==(\S+)$", lock, re.MULTILINE)
+    assert sdk
+    for name, job_id, step in all_steps(workflows):
+        env = workflows[name].get("env", {})
+        with_ = step.get("with") or {}
+        action = uses_of(step)
+        if action == "actions/setup-python":
+            assert with_["python-version"] == "${{ env.PYTHON_VERSION }}", (name, job_id)
+            assert env["PYTHON_VERSION"] == "3.11"
+        elif action == "pulumi/actions":
+            assert with_["pulumi-version"] == "${{ env.PULUMI_VERSION }}", (name, job_id)
+            assert env["PULUMI_VERSION"] == sdk[1], "Pulumi CLI and SDK versions differ"
+        elif action == "azure/setup-helm":
+            assert with_["version"] == "${{ env.HELM_VERSION }}", (name, job_id)
+            assert re.fullmatch(r"v\d+\.\d+\.\d+", env["HELM_VERSION"])
+    ci_env = workflows["ci.yml"]["env"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", ci_env["ACTIONLINT_VERSION"])
+    assert re.fullmatch(r"[0-9a-f]{64}", ci_env["ACTIONLINT_SHA256"])
+
+
+def test_venv_cache_is_keyed_on_the_lock_file(workflows: dict[str, Workflow]) -> None:
+    caches = [
+        (name, step) for name, _, step in all_steps(workflows) if uses_of(step) == "actions/cache"
+    ]
+    assert caches
+    for name, step in caches:
+        assert step["with"]["path"] == ".venv", name
+        assert "hashFiles('requirements.lock'" in step["with"]["key"], name
+        assert "python-version" in step["with"]["key"], name
+
+
+def test_ci_runs_tests_and_workflow_linters(workflows: dict[str, Workflow]) -> None:
+    wf = workflows["ci.yml"]
+    assert "pull_request" in wf["on"]
+    all_jobs = jobs(wf)
+    runs = {j: " ".join(str(s.get("run", "")) for s in steps(job)) for j, job in all_jobs.items()}
+    assert "make test" in runs["test"]
+    assert "actionlint" in runs["actionlint"]
+    assert "helm-lint.sh" in runs["helm-lint"]
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    for tool in ("zizmor", "check-jsonschema", "shellcheck"):
+        assert tool in makefile, f"make lint must run {tool}"
+
+
+def test_jobs_have_timeouts(workflows: dict[str, Workflow]) -> None:
+    for name, wf in workflows.items():
+        for job_id, job in jobs(wf).items():
+            assert isinstance(job.get("timeout-minutes"), int), f"{name}:{job_id}"
