@@ -1,0 +1,386 @@
+"""One rendering seam, two backends: Helm's Go library in-process, or the ``helm`` binary.
+
+``make_renderer()`` returns the helm-python-sdk backend (``helm_python``: Helm's own Go library
+through ctypes, no binary) unless a ``helm`` binary is given or found on PATH, in which case the
+pyhelm3 backend drives it. Both produce the same :class:`RenderedObject` list for a request:
+
+- documents are split with Helm's separator rule and empty ones dropped, ``NOTES.txt`` skipped,
+  hook objects dropped (the v4 Chart resource renders with hooks disabled), CRDs from ``crds/``
+  included (as the v4 Chart does unless ``skipCrds``);
+- ``Capabilities.KubeVersion`` is the request's ``kube_version`` and the chart's ``kubeVersion``
+  constraint is enforced, as ``helm template --kube-version`` does;
+- each object is mapped to the project-relative template file it came from;
+- objects are sorted by (template, apiVersion, kind, namespace, name), so the order does not
+  depend on the backend;
+- every failure is a :class:`RenderError` naming the app, the environment, the chart file and
+  Helm's message; a vendored archive is verified against its lock before it is loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import threading
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import yaml
+
+from aksflow.errors import RenderError
+from aksflow.helm import kubeversion
+from aksflow.helm.lock import lock_for_archive, verify_archive
+
+# Helm's releaseutil.SplitManifests separator (Go: `(?:^|\s*\n)---\s*`).
+HELM_SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
+NOTES_SUFFIX = "NOTES.txt"
+HOOK_ANNOTATION = "helm.sh/hook"
+_SOURCE_LINE = re.compile(r"^# Source: (?P<path>.+)$", re.MULTILINE)
+# Helm error positions look like "(web/templates/deployment.yaml:12:3)".
+_ERROR_POSITION = re.compile(r"\((?P<path>[^():\s]+\.[A-Za-z]+)(?::\d+)*\)")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """One chart to render for one app in one environment."""
+
+    chart: Path  # absolute path: local chart directory or vendored .tgz
+    release_name: str
+    namespace: str
+    values: Mapping[str, Any]
+    kube_version: str | None  # e.g. "1.34" from the cluster config -> Helm Capabilities
+    app: str  # for messages
+    environment: str  # for messages
+
+
+@dataclass(frozen=True)
+class RenderedObject:
+    """One rendered Kubernetes object and the template file it came from."""
+
+    manifest: dict[str, Any]
+    template: str  # project-relative, e.g. "apps/web/chart/templates/service.yaml"
+
+
+class Renderer(Protocol):
+    """A Helm backend."""
+
+    name: str
+
+    def render(self, request: RenderRequest) -> list[RenderedObject]:
+        """Render the request's chart; raise :class:`RenderError` on any failure."""
+        ...
+
+
+def make_renderer(helm_binary: str | None = None) -> Renderer:
+    """helm-python-sdk by default; pyhelm3 when ``helm_binary`` is given or ``helm`` is on PATH."""
+    binary = helm_binary or shutil.which("helm")
+    if binary is not None:
+        return Pyhelm3Renderer(binary)
+    return HelmPythonRenderer()
+
+
+# --- shared by both backends -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What both backends derive from a request before rendering."""
+
+    request: RenderRequest
+    chart: Path
+    chart_label: str  # project-relative chart path, for messages and template paths
+    kube_version: str | None  # "v1.34.0"
+
+    @property
+    def prefix(self) -> str:
+        return f"app {self.request.app} ({self.request.environment})"
+
+    def error(self, what: str, message: str, file: str | None = None) -> RenderError:
+        """A RenderError naming app, environment, chart file and Helm's message."""
+        return RenderError(f"{self.prefix}: {file or self.chart_label}: {what}: {message.strip()}")
+
+    def template_path(self, helm_path: str) -> str:
+        """``web/templates/x.yaml`` (chart-name-first, as Helm names it) -> project path."""
+        return self.chart_file(helm_path.split("/", 1)[1] if "/" in helm_path else helm_path)
+
+    def chart_file(self, inside: str) -> str:
+        """A file of the chart (``values.schema.json``) as a project path; ``!/`` in archives."""
+        if self.chart.is_dir():
+            return f"{self.chart_label}/{inside}"
+        return f"{self.chart_label}!/{inside}"
+
+    def file_in_message(self, message: str) -> str | None:
+        match = _ERROR_POSITION.search(message)
+        return self.template_path(match["path"]) if match else None
+
+
+def _prepare(request: RenderRequest) -> _Context:
+    """Check the chart exists (and its archive digest), normalise the kube version."""
+    chart = request.chart
+    label = _project_relative(chart)
+    prefix = f"app {request.app} ({request.environment})"
+    if chart.is_dir():
+        if not (chart / "Chart.yaml").is_file():
+            raise RenderError(f"{prefix}: {label}: missing chart: no Chart.yaml in the directory")
+    elif chart.is_file():
+        owner = lock_for_archive(chart)
+        if owner is None:
+            raise RenderError(
+                f"{prefix}: {label}: no chart.lock.yaml records this archive's digest; "
+                "vendor remote charts with `aksflow charts vendor`"
+            )
+        verify_archive(owner[0], owner[1], label=prefix)
+    else:
+        raise RenderError(f"{prefix}: {label}: missing chart: no such file or directory")
+    version = None
+    if request.kube_version:
+        try:
+            version = kubeversion.normalize(request.kube_version)
+        except RenderError as exc:
+            raise RenderError(f"{prefix}: {exc}") from None
+    return _Context(request=request, chart=chart, chart_label=label, kube_version=version)
+
+
+def _check_kube_version(ctx: _Context, metadata: Mapping[str, Any]) -> None:
+    """Enforce Chart.yaml ``kubeVersion`` as ``helm template --kube-version`` does."""
+    constraint = metadata.get("kubeVersion")
+    if not constraint or ctx.kube_version is None:
+        return
+    try:
+        ok = kubeversion.satisfies(ctx.kube_version, str(constraint))
+    except RenderError as exc:
+        raise ctx.error("Chart.yaml kubeVersion", str(exc), _chart_yaml(ctx)) from None
+    if not ok:
+        raise ctx.error(
+            "Chart.yaml kubeVersion",
+            f"chart requires kubeVersion: {constraint} which is incompatible with Kubernetes "
+            f"{ctx.kube_version}",
+            _chart_yaml(ctx),
+        )
+
+
+def _chart_yaml(ctx: _Context) -> str:
+    return ctx.chart_file("Chart.yaml")
+
+
+def split_manifests(text: str) -> list[str]:
+    """Helm's document split: non-blank documents only."""
+    return [doc for doc in HELM_SEPARATOR.split(text) if doc.strip()]
+
+
+def _documents(ctx: _Context, template: str, text: str) -> list[RenderedObject]:
+    """Parse one template's rendered text into objects (empty and hook documents dropped)."""
+    objects = []
+    for doc in split_manifests(text):
+        try:
+            manifest = yaml.safe_load(doc)
+        except yaml.YAMLError as exc:
+            raise ctx.error("invalid YAML in rendered template", str(exc), template) from None
+        if manifest is None:
+            continue  # a document holding only comments
+        if not isinstance(manifest, dict):
+            raise ctx.error(
+                "rendered template", f"a document is a {type(manifest).__name__}", template
+            )
+        if not manifest.get("apiVersion") or not manifest.get("kind"):
+            raise ctx.error("rendered template", "an object has no apiVersion or kind", template)
+        annotations = (manifest.get("metadata") or {}).get("annotations") or {}
+        if HOOK_ANNOTATION in annotations:
+            continue  # the v4 Chart renders with hooks disabled
+        objects.append(RenderedObject(manifest=manifest, template=template))
+    return objects
+
+
+def _sorted(objects: list[RenderedObject]) -> list[RenderedObject]:
+    def key(obj: RenderedObject) -> tuple[str, ...]:
+        meta = obj.manifest.get("metadata") or {}
+        return (
+            obj.template,
+            str(obj.manifest.get("apiVersion")),
+            str(obj.manifest.get("kind")),
+            str(meta.get("namespace") or ""),
+            str(meta.get("name") or ""),
+        )
+
+    return sorted(objects, key=key)
+
+
+def _project_relative(path: Path) -> str:
+    """Path relative to the Pulumi project (nearest ancestor with Pulumi.yaml), else the cwd."""
+    resolved = path.resolve()
+    for parent in resolved.parents:
+        if (parent / "Pulumi.yaml").is_file():
+            return resolved.relative_to(parent).as_posix()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+# --- helm-python-sdk ---------------------------------------------------------------------------
+
+
+class HelmPythonRenderer:
+    """Helm's Go library in-process (helm-python-sdk, module ``helm_python``).
+
+    ``Chart.render`` exposes neither Capabilities.KubeVersion nor APIVersions, but the library's
+    ``helm_render`` call accepts ``kube_version`` in its options JSON; this backend passes it
+    through the package's private ``_native`` binding (pinned: helm-python-sdk 0.2.*, covered by a
+    contract test). Loading a chart costs about 1 ms, so nothing is cached: an edited chart is
+    always re-read.
+    """
+
+    name = "helm-python-sdk"
+
+    def render(self, request: RenderRequest) -> list[RenderedObject]:
+        """Render ``request`` in-process."""
+        import helm_python
+        from helm_python import _native
+
+        ctx = _prepare(request)
+        try:
+            chart = helm_python.Chart.load(ctx.chart)
+        except helm_python.HelmError as exc:
+            raise ctx.error("cannot load chart", exc.detail) from None
+        with chart:
+            try:
+                metadata = chart.metadata
+                _check_kube_version(ctx, metadata)
+                options: dict[str, Any] = {
+                    "name": request.release_name,
+                    "namespace": request.namespace,
+                    "is_install": True,
+                }
+                if ctx.kube_version is not None:
+                    options["kube_version"] = ctx.kube_version
+                rendered: dict[str, str] = json.loads(
+                    _native.call_string(
+                        "helm_render",
+                        chart._raw(),
+                        json.dumps(dict(request.values)),
+                        json.dumps(options),
+                    )
+                )
+                crds = chart.crds
+            except helm_python.HelmValuesError as exc:
+                raise ctx.error(
+                    "values break values.schema.json",
+                    exc.detail,
+                    ctx.chart_file("values.schema.json"),
+                ) from None
+            except helm_python.HelmError as exc:
+                raise ctx.error(
+                    "template error", exc.detail, ctx.file_in_message(exc.detail)
+                ) from None
+        objects: list[RenderedObject] = []
+        for crd in crds:
+            objects += _documents(ctx, ctx.template_path(crd["filename"]), crd["data"])
+        for path, text in rendered.items():
+            if path.endswith(NOTES_SUFFIX) or not text.strip():
+                continue
+            objects += _documents(ctx, ctx.template_path(path), text)
+        return _sorted(objects)
+
+
+# --- pyhelm3 (helm binary) ---------------------------------------------------------------------
+
+
+class Pyhelm3Renderer:
+    """The ``helm`` binary through pyhelm3 (async; run to completion here).
+
+    pyhelm3's ``template_resources`` parses the output with ``yaml.load_all`` (losing the
+    ``# Source:`` lines that name each template) and has no ``--kube-version`` option, so this
+    backend runs the equivalent ``helm template`` through pyhelm3's ``Command.run`` with
+    ``--kube-version``, ``--include-crds`` and ``--no-hooks``.
+    """
+
+    name = "pyhelm3"
+
+    def __init__(self, helm_binary: str) -> None:
+        import pyhelm3
+
+        path = shutil.which(helm_binary) or helm_binary
+        if not Path(path).is_file():
+            raise RenderError(f"--helm: {helm_binary}: no such executable")
+        self.binary = path
+        self._command = pyhelm3.Command(executable=path)
+        try:
+            # Client() checks the executable and reads its version (a synchronous call).
+            self.client = pyhelm3.Client(self._command, executable=path)
+        except Exception as exc:  # pyhelm3 asserts, or `helm version` fails
+            raise RenderError(f"--helm: {helm_binary}: not a usable helm binary: {exc}") from exc
+
+    def render(self, request: RenderRequest) -> list[RenderedObject]:
+        """Render ``request`` with ``helm template``."""
+        from pyhelm3 import errors as helm_errors
+
+        ctx = _prepare(request)
+        args = [
+            "template",
+            request.release_name,
+            str(ctx.chart),
+            "--namespace",
+            request.namespace,
+            "--include-crds",
+            "--no-hooks",
+            "--values",
+            "-",
+        ]
+        if ctx.kube_version is not None:
+            args += ["--kube-version", ctx.kube_version]
+        values = json.dumps(dict(request.values)).encode()
+        try:
+            output = _run_sync(self._command.run(args, values)).decode()
+        except helm_errors.Error as exc:
+            raise self._error(ctx, exc.stderr.decode()) from None
+        objects: list[RenderedObject] = []
+        for chunk in split_manifests(output):
+            match = _SOURCE_LINE.search(chunk)
+            if match is None:
+                continue
+            template = match["path"].strip()
+            if template.endswith(NOTES_SUFFIX):
+                continue
+            objects += _documents(ctx, ctx.template_path(template), chunk)
+        return _sorted(objects)
+
+    @staticmethod
+    def _error(ctx: _Context, stderr: str) -> RenderError:
+        message = stderr.strip().removeprefix("Error: ")
+        if "values don't meet the specifications" in message:
+            return ctx.error(
+                "values break values.schema.json",
+                message,
+                ctx.chart_file("values.schema.json"),
+            )
+        if "kubeVersion" in message:
+            return ctx.error("Chart.yaml kubeVersion", message, _chart_yaml(ctx))
+        return ctx.error("template error", message, ctx.file_in_message(message))
+
+
+def _run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion, even when this thread already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as exc:
+            failure.append(exc)
+
+    worker = threading.Thread(target=target, name="helm-render")
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
+    return result[0]
