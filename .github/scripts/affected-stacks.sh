@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # affected-stacks.sh DIFF_JSON: print a JSON array of the stacks whose plan changed.
 #
-# DIFF_JSON is out/pr/diff.json from `aksflow diff`. Accepted shapes for its "stacks" field:
-#   a list  [{"stack": "dev", "changed": true, ...}, ...]
-#   a map   {"dev": {"changed": true, ...}, ...}
-# A stack counts as changed when it says so ("changed" / "has_changes"), or when its
-# "summary"/"counts" object has a non-zero count other than same/unchanged.
+# DIFF_JSON is out/pr/diff.json from `aksflow diff` (aksflow/diff/model.py): "stacks" is a list
+#   [{"stack": "dev", "status": "changed" | "no changes" | "new stack",
+#     "counts": {"create": n, "update": n, "replace": n, "delete": n},
+#     "enforcementChanges": [...], ...}, ...]
+# (a map keyed by stack name is accepted too). A stack is affected when its status is not
+# "no changes", any count is non-zero, or a policy's enforcement level changed for it (the real
+# preview then evaluates the new level).
 # Fails closed: a missing or unreadable file, or an unknown shape, selects every stack,
 # so a format change never silently skips the credentialed preview.
 set -euo pipefail
@@ -27,7 +29,10 @@ filter='
   def counted: [ (.summary // .counts // {}) | to_entries[]
                  | select(.key != "same" and .key != "unchanged") | .value | numbers ]
                | add // 0;
-  def changed: (.changed // .has_changes // .hasChanges // (counted > 0)) == true;
+  def changed: (.status != null and .status != "no changes")
+               or counted > 0
+               or ((.enforcementChanges // []) | length > 0)
+               or .changed == true or .hasChanges == true;
   .stacks
   | if type == "object" then [to_entries[] | .value + {stack: (.value.stack // .key)}]
     elif type == "array" then .

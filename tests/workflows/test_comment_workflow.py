@@ -10,7 +10,7 @@ import pytest
 from tests.workflows.conftest import WORKFLOWS, Sandbox, load_workflow
 
 RUN_SHA = "c" * 40
-MARKER = "<!-- aksflow:pr-preview -->"
+MARKER = "<!-- aksflow:preview -->"
 
 
 def comment_script() -> str:
@@ -25,7 +25,7 @@ def setup(sandbox: Sandbox, pr_number: str, *, head: str = RUN_SHA, existing: st
     artifact = sandbox.root / "artifact"
     artifact.mkdir()
     (artifact / "pr-number").write_text(pr_number)
-    (artifact / "comment.md").write_text("# Preview\n`dev`: +1 ~0 -0\n")
+    (artifact / "comment.md").write_text(f"{MARKER}\n# Preview\n`dev`: +1 ~0 -0\n")
     payloads = sandbox.root / "payloads"
     payloads.mkdir()
     sandbox.stub(
@@ -65,7 +65,16 @@ def test_creates_the_sticky_comment(sandbox: Sandbox) -> None:
     assert calls[2].startswith("gh api --method POST repos/acme/platform/issues/12/comments")
     (payload,) = payloads
     assert payload["body"].startswith(MARKER)
+    assert payload["body"].count(MARKER) == 1
     assert "`dev`: +1 ~0 -0" in payload["body"]
+
+
+def test_adds_the_marker_when_the_comment_lacks_it(sandbox: Sandbox) -> None:
+    artifact = setup(sandbox, "12")
+    (artifact / "comment.md").write_text("# Preview\n")
+    rc, _, payloads = run(sandbox, artifact)
+    assert rc == 0
+    assert payloads[0]["body"].startswith(f"{MARKER}\n# Preview")
 
 
 def test_updates_the_existing_comment(sandbox: Sandbox) -> None:

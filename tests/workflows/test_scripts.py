@@ -21,30 +21,47 @@ def script(name: str) -> str:
 # --- affected-stacks.sh -------------------------------------------------------------------
 
 
+def stack_entry(name: str, status: str = "no changes", **extra: object) -> dict[str, object]:
+    """One stack of diff.json as aksflow diff writes it (aksflow/diff/model.py)."""
+    counts = {"create": 0, "update": 0, "replace": 0, "delete": 0}
+    entry: dict[str, object] = {
+        "stack": name,
+        "environment": name,
+        "status": status,
+        "counts": counts,
+        "unchanged": 12,
+        "changes": [],
+        "enforcementChanges": [],
+    }
+    entry.update(extra)
+    return entry
+
+
 @pytest.mark.parametrize(
     ("diff", "expected"),
     [
         (
-            {"stacks": [{"stack": "prod", "changed": True}, {"stack": "dev", "changed": False}]},
-            ["prod"],
-        ),
-        (
             {
-                "stacks": {
-                    "staging": {"summary": {"same": 4, "update": 1}},
-                    "dev": {"summary": {"same": 9}},
-                }
+                "version": 1,
+                "stacks": [
+                    stack_entry("dev"),
+                    stack_entry("staging", "changed", counts={"create": 0, "update": 2}),
+                    stack_entry("prod"),
+                ],
             },
             ["staging"],
         ),
         (
-            {"stacks": [{"name": "dev", "has_changes": True}, {"stack": "$(id)", "changed": True}]},
-            ["dev"],
-        ),
-        (
-            {"stacks": [{"stack": "prod", "changed": True}, {"stack": "dev", "changed": True}]},
+            {"stacks": [stack_entry("prod", "new stack"), stack_entry("dev", "changed")]},
             ["dev", "prod"],
         ),
+        (
+            {"stacks": [stack_entry("prod", enforcementChanges=[{"policy": "x"}])]},
+            ["prod"],
+        ),
+        ({"stacks": [stack_entry("dev", counts={"delete": 1})]}, ["dev"]),
+        ({"stacks": [stack_entry("$(id)", "changed"), stack_entry("qa", "changed")]}, []),
+        ({"stacks": {"staging": {"counts": {"create": 1}}, "dev": {"counts": {}}}}, ["staging"]),
         ({"stacks": []}, []),
         ({"other": 1}, ["dev", "staging", "prod"]),
     ],
@@ -290,4 +307,48 @@ def test_drift_issue_rejects_bad_arguments(sandbox: Sandbox, args: list[str]) ->
     gh_with_open_issue(sandbox, "")
     result = sandbox.run([script("drift-issue.sh"), *args, str(report(sandbox))], GH_ENV)
     assert result.returncode != 0
+    assert sandbox.logged() == []
+
+
+# --- helm-lint.sh --------------------------------------------------------------------------
+
+
+def chart(sandbox: Sandbox, app: str, envs: tuple[str, ...]) -> None:
+    """A chart directory with per-environment values files."""
+    chart_dir = sandbox.root / "apps" / app / "chart"
+    chart_dir.mkdir(parents=True)
+    (chart_dir / "Chart.yaml").write_text(f"apiVersion: v2\nname: {app}\nversion: 0.1.0\n")
+    for env in envs:
+        (sandbox.root / "apps" / app / f"values-{env}.yaml").write_text("{}\n")
+
+
+def test_helm_lint_covers_every_chart_and_environment(sandbox: Sandbox) -> None:
+    chart(sandbox, "web", ("dev", "prod"))
+    chart(sandbox, "batch", ())
+    (sandbox.root / "apps" / "vendored").mkdir()
+    (sandbox.root / "apps" / "vendored" / "ingress-1.2.3.tgz").write_bytes(b"")
+    sandbox.stub("helm", "exit 0")
+    result = sandbox.run([script("helm-lint.sh")])
+    assert result.returncode == 0, result.stderr
+    assert sandbox.logged() == [
+        "helm lint apps/batch/chart",
+        "helm lint apps/web/chart",
+        "helm lint apps/web/chart --values apps/web/values-dev.yaml",
+        "helm lint apps/web/chart --values apps/web/values-prod.yaml",
+        "helm lint apps/vendored/ingress-1.2.3.tgz",
+    ]
+
+
+def test_helm_lint_fails_when_one_environment_fails(sandbox: Sandbox) -> None:
+    chart(sandbox, "web", ("dev", "staging"))
+    sandbox.stub("helm", '[[ "$*" != *values-staging* ]]')
+    result = sandbox.run([script("helm-lint.sh")])
+    assert result.returncode == 1
+    assert len(sandbox.logged()) == 3  # keeps going to report every failure
+
+
+def test_helm_lint_without_charts_passes(sandbox: Sandbox) -> None:
+    sandbox.stub("helm", "exit 1")
+    result = sandbox.run([script("helm-lint.sh")])
+    assert result.returncode == 0
     assert sandbox.logged() == []
