@@ -1,0 +1,110 @@
+"""``aksflow diff`` and ``aksflow comment`` (wired into the top-level group by aksflow/cli.py).
+
+Both raise :class:`~aksflow.errors.AksflowError` subclasses for the top-level CLI to map to exit
+status 2; ``diff`` exits 1 through ``ctx.exit(1)`` when the head has a mandatory violation.
+Tests may pass ``obj={"diff_runner": <PreviewRunner>}`` to replace the preview subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from aksflow.diff.model import DiffReport
+
+
+def _print_summary(console: Console, report: DiffReport) -> None:
+    table = Table(title=f"aksflow diff {report.base.short} → {report.head.short}")
+    for column in ("stack", "plan", "+ create", "~ update", "± replace", "- delete", "policies"):
+        table.add_column(column, justify="right" if column[0] in "+~±-" else "left")
+    for stack in report.stacks:
+        counts = stack.plan.counts()
+        policy = stack.head_policy
+        verdict = f"{policy.mandatory} mandatory, {policy.advisory} advisory"
+        table.add_row(
+            stack.stack,
+            stack.status,
+            *(str(counts[op]) for op in ("create", "update", "replace", "delete")),
+            f"[red]{verdict}[/red]" if policy.mandatory else f"[green]{verdict}[/green]",
+        )
+    console.print(table)
+    for risk in report.risks:
+        style = "bold red" if risk.level == "high" else "yellow"
+        console.print(f"  [{style}]{risk.level}[/{style}] {risk.stack}: ", end="")
+        console.print(risk.message, markup=False, highlight=False)
+
+
+@click.command("diff")
+@click.option("--base", required=True, metavar="REV", help="Base revision (e.g. origin/main).")
+@click.option("--head", required=True, metavar="REV", help="Head revision (e.g. HEAD).")
+@click.option(
+    "--stack", "stacks", multiple=True, metavar="NAME", help="Stack to diff (repeatable)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="out",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Writes <out>/pr/comment.md and <out>/pr/diff.json.",
+)
+@click.option("--project-dir", metavar="DIR", help="Pulumi project (default: nearest Pulumi.yaml).")
+@click.option("--helm", "helm_binary", metavar="PATH", help="Render charts with this helm binary.")
+@click.pass_context
+def diff(
+    ctx: click.Context,
+    base: str,
+    head: str,
+    stacks: tuple[str, ...],
+    out_dir: Path,
+    project_dir: str | None,
+    helm_binary: str | None,
+) -> None:
+    """Preview BASE and HEAD offline and diff them per stack; write the PR comment."""
+    from aksflow.diff.comment import render_comment
+    from aksflow.diff.replace import ReplaceTable
+    from aksflow.diff.report import run_link, write_outputs
+    from aksflow.diff.runner import PreviewFailed, SubprocessPreviewRunner
+    from aksflow.diff.service import DiffRequest, run_diff
+    from aksflow.project import find_project_dir
+
+    root = find_project_dir(Path(project_dir) if project_dir else Path.cwd())
+    runner = (ctx.obj or {}).get("diff_runner") or SubprocessPreviewRunner(helm=helm_binary)
+    table = ReplaceTable.load()
+    report = run_diff(
+        DiffRequest(root, base, head, stacks), runner, table=table, links=run_link(os.environ)
+    )
+    comment = render_comment(report, provenance=table.provenance())
+    if not out_dir.is_absolute():
+        out_dir = Path.cwd() / out_dir
+    comment_path, json_path = write_outputs(out_dir, report, comment)
+    if report.error:
+        raise PreviewFailed(f"{report.error} (details in {comment_path})")
+    _print_summary(Console(highlight=False), report)
+    click.echo(f"Wrote {comment_path} and {json_path}")
+    if report.exit_status == 1:
+        ctx.exit(1)
+
+
+@click.command("comment")
+@click.option("--repo", required=True, metavar="OWNER/NAME", help="Repository of the PR.")
+@click.option("--pr", "number", required=True, type=click.IntRange(min=1), help="PR number.")
+@click.option(
+    "--file",
+    "file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Markdown body (e.g. out/pr/comment.md).",
+)
+def comment(repo: str, number: int, file: Path) -> None:
+    """Create or update the sticky aksflow comment on a PR (GITHUB_TOKEN, GITHUB_API_URL)."""
+    from aksflow.github import client_from_env, upsert_comment
+
+    body = file.read_text(encoding="utf-8")
+    with client_from_env() as client:
+        result = upsert_comment(client, repo, number, body)
+    click.echo(f"{result.action} comment {result.id} {result.url}".rstrip())

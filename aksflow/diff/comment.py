@@ -1,0 +1,298 @@
+"""The one sticky PR comment, in markdown, never longer than GitHub allows.
+
+Order: the hidden marker; a summary table (stack x create/update/replace/delete + the head's
+policy verdict); high-risk changes; the head's policy violations, mandatory first; then each
+stack's details folded in ``<details>`` with a mermaid ``flowchart`` of its changed resources.
+When the whole would exceed 65,536 characters the details are shortened, then dropped, and the
+comment says where the full report is. Values were redacted by the plan; everything taken from
+the PR (names, messages, values) is rendered inside code spans or escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from aksflow.diff.model import DiffReport, ResourceChange, StackDiff, Violation
+
+MARKER = "<!-- aksflow:preview -->"
+MAX_COMMENT = 65_536
+FULL_REPORT = "out/pr/diff.json"
+MAX_LIST = 40  # risks / violations listed before "... and N more"
+MAX_NODES = 40  # mermaid nodes per stack
+MAX_VALUE = 100  # characters of one rendered value
+SYMBOL = {"create": "+ ", "update": "~ ", "replace": "+-", "delete": "- "}
+ICON = {"high": "🔴", "medium": "🟠"}
+
+
+def size(text: str) -> int:
+    """Length as GitHub may count it (UTF-16 code units: an emoji counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def code(text: str, *, cell: bool = False) -> str:
+    """``text`` as an inline code span that no backtick, newline or pipe can break out of."""
+    text = " ".join(str(text).split("\n"))
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    span = f"{fence}{pad}{text}{pad}{fence}"
+    return span.replace("|", "\\|") if cell else span
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+
+
+def escape(text: str) -> str:
+    """Plain text safe in markdown: no HTML, no emphasis, no links, no @mentions."""
+    text = " ".join(str(text).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return text.replace("@", "@\u200b")
+
+
+def value(raw: Any) -> str:
+    """A JSON value, shortened to :data:`MAX_VALUE` characters."""
+    text = json.dumps(raw, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def _fence(lines: Sequence[str], lang: str) -> str:
+    body = "\n".join(lines)
+    runs = [len(r) for r in re.findall(r"`{3,}", body)]
+    fence = "`" * max(3, max(runs, default=0) + 1)
+    return f"{fence}{lang}\n{body}\n{fence}"
+
+
+def _verdict(stack: StackDiff) -> str:
+    policy = stack.head_policy
+    mark = "❌" if policy.mandatory else "✅"
+    return f"{mark} {policy.mandatory} mandatory · {policy.advisory} advisory"
+
+
+def _summary(report: DiffReport) -> list[str]:
+    rows = [
+        "| Stack | Plan | Create | Update | Replace | Delete | Policies (head) |",
+        "|---|---|--:|--:|--:|--:|---|",
+    ]
+    for stack in report.stacks:
+        counts = stack.plan.counts()
+        cells = [str(counts[op]) for op in ("create", "update", "replace", "delete")]
+        rows.append(
+            f"| {code(stack.stack, cell=True)} | {stack.status} | {' | '.join(cells)} "
+            f"| {_verdict(stack)} |"
+        )
+    return rows
+
+
+def _headline(report: DiffReport) -> list[str]:
+    if report.error:
+        title = "❌ the preview failed"
+    elif report.exit_status == 1:
+        failing = [s.stack for s in report.stacks if s.head_policy.mandatory]
+        title = f"❌ mandatory policy violations in {', '.join(failing)}"
+    elif any(s.plan.has_changes for s in report.stacks):
+        title = "✅ policies pass"
+    else:
+        title = "✅ no changes"
+    lines = [
+        f"### aksflow preview: {title}",
+        "",
+        f"{code(report.base.ref)} ({report.base.short}) → {code(report.head.ref)} "
+        f"({report.head.short}), previewed offline.",
+    ]
+    if report.reused_base:
+        lines[-1] += " The project is identical at both revisions (one preview, reused)."
+    return lines
+
+
+def _capped(items: Sequence[str], what: str) -> list[str]:
+    shown = list(items[:MAX_LIST])
+    if len(items) > MAX_LIST:
+        shown.append(f"- … and {len(items) - MAX_LIST} more {what} (see {code(FULL_REPORT)})")
+    return shown
+
+
+def _risks(report: DiffReport) -> list[str]:
+    risks = report.risks
+    lines = ["#### ⚠️ High-risk changes", ""]
+    if not risks:
+        return [
+            *lines,
+            "None: no deletes or replaces of stateful resources, no version, node-count or "
+            "enforcement changes.",
+        ]
+    items = [f"- {ICON[r.level]} **{r.level}** {code(r.stack)}: {escape(r.message)}" for r in risks]
+    return [*lines, *_capped(items, "risks")]
+
+
+def _violation(stack: str, v: Violation) -> str:
+    resource = v.urn.rsplit("::", 1)[-1] if v.urn else "(stack)"
+    where = f" at {code(f'{v.file}:{v.line}' if v.line else v.file)}" if v.file else ""
+    first = next((ln for ln in reversed(v.message.strip().splitlines()) if ln.strip()), "")
+    new = " **new**" if v.new else ""
+    icon = "❌" if v.level == "mandatory" else "⚠️"
+    return (
+        f"- {icon} **{v.level}**{new} {code(v.policy)} on {code(resource)} ({code(stack)})"
+        f"{where}: {escape(first)}"
+    )
+
+
+def _violations(report: DiffReport) -> list[str]:
+    lines = ["#### Policy violations (head)", ""]
+    found = [(s.stack, v) for s in report.stacks for v in s.head_policy.violations]
+    if not found:
+        return [*lines, "None."]
+    found.sort(key=lambda sv: sv[1].level != "mandatory")
+    return [*lines, *_capped([_violation(s, v) for s, v in found], "violations")]
+
+
+def _change_lines(change: ResourceChange, max_props: int | None) -> list[str]:
+    lines = [f"{SYMBOL[change.op]} {change.type} {change.name} ({change.op})"]
+    props = change.properties if max_props is None else change.properties[:max_props]
+    for prop in props:
+        mark = {"add": "+", "delete": "-", "update": "~"}[prop.kind]
+        if prop.kind == "add":
+            text = value(prop.new)
+        elif prop.kind == "delete":
+            text = value(prop.old)
+        else:
+            text = f"{value(prop.old)} => {value(prop.new)}"
+        forced = "  [forces replacement]" if prop.replaces else ""
+        lines.append(f"      {mark} {prop.path}: {text}{forced}")
+    if max_props is not None and len(change.properties) > max_props:
+        lines.append(f"      … {len(change.properties) - max_props} more properties")
+    for reason in change.replace_reasons:
+        if "unknown at preview" in reason or "provider" in reason:
+            lines.append(f"      replaced because {reason}")
+    lines += [f"      ! {w}" for w in change.warnings]
+    if change.ignored:
+        lines.append(f"      (ignoreChanges: {', '.join(change.ignored)})")
+    if change.hint:
+        lines.append(f"      ! {change.hint}")
+    return lines
+
+
+_MERMAID_ESCAPES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;"}
+
+
+def mermaid_label(text: str) -> str:
+    """Text safe inside a quoted mermaid label (``#`` entities; no quotes, tags or newlines)."""
+    text = " ".join(str(text).split())
+    text = "".join(_MERMAID_ESCAPES.get(ch, ch) for ch in text)
+    return text.replace("`", "#96;").replace("|", "#124;")
+
+
+def mermaid(changes: Sequence[ResourceChange]) -> list[str]:
+    """A ``flowchart`` of changed resources, dependencies as edges, one class per operation."""
+    shown = list(changes[:MAX_NODES])
+    ids = {c.urn: f"n{i}" for i, c in enumerate(shown)}
+    lines = ["flowchart LR"]
+    for change in shown:
+        label = mermaid_label(f"{SYMBOL[change.op].strip()} {change.kind} {change.name}")
+        lines.append(f'  {ids[change.urn]}["{label}"]:::{change.op}')
+    edges = sorted(
+        {
+            (ids[dep], ids[c.urn])
+            for c in shown
+            for dep in (*c.dependencies, *([c.parent] if c.parent else []))
+            if dep in ids and dep != c.urn
+        }
+    )
+    lines += [f"  {a} --> {b}" for a, b in edges]
+    if len(changes) > MAX_NODES:
+        lines.append(f'  more["… {len(changes) - MAX_NODES} more"]')
+    lines += [
+        "  classDef create fill:#dafbe1,stroke:#1a7f37",
+        "  classDef update fill:#fff8c5,stroke:#9a6700",
+        "  classDef replace fill:#ffebe9,stroke:#cf222e,stroke-width:2px",
+        "  classDef delete fill:#ffebe9,stroke:#82071e,stroke-dasharray:4",
+    ]
+    return lines
+
+
+def _details(stack: StackDiff, *, compact: bool) -> str:
+    counts = stack.plan.counts()
+    summary = (
+        f"<b>{escape(stack.stack)}</b>: {stack.status} (+{counts['create']} ~{counts['update']}"
+        f" ±{counts['replace']} -{counts['delete']}, {stack.plan.unchanged} unchanged)"
+    )
+    parts = ["<details>", f"<summary>{summary}</summary>", ""]
+    if not stack.plan.has_changes:
+        parts.append("No changes.")
+    else:
+        if not compact:
+            parts += [_fence(mermaid(stack.plan.changes), "mermaid"), ""]
+        lines: list[str] = []
+        changes = stack.plan.changes if not compact else stack.plan.changes[:60]
+        for change in changes:
+            lines += _change_lines(change, 5 if compact else None)
+        if len(changes) < len(stack.plan.changes):
+            lines.append(f"… {len(stack.plan.changes) - len(changes)} more resources")
+        parts.append(_fence(lines, "diff"))
+        if compact:
+            parts += ["", f"_Shortened to fit the comment; everything is in {code(FULL_REPORT)}._"]
+    if stack.enforcement:
+        parts += ["", "Enforcement levels changed:", ""]
+        parts += [
+            f"- {code(e.policy)}: {code(e.old or 'pack default')} → {code(e.new or 'pack default')}"
+            for e in stack.enforcement
+        ]
+    parts += ["", "</details>"]
+    return "\n".join(parts)
+
+
+def _footer(report: DiffReport, provenance: str) -> list[str]:
+    where = f"the `aksflow-preview` artifact ({code(FULL_REPORT)})"
+    if report.links.get("run"):
+        where = (
+            f"[this run's artifacts and step summary]({report.links['run']}) ({code(FULL_REPORT)})"
+        )
+    return [
+        "---",
+        f"<sub>Full machine-readable report: {where}. Replacements predicted offline from "
+        f"{escape(provenance)} rules; values of secrets are never shown.</sub>",
+    ]
+
+
+def _join(blocks: Iterable[Sequence[str] | str]) -> str:
+    return "\n\n".join(b if isinstance(b, str) else "\n".join(b) for b in blocks) + "\n"
+
+
+def render_comment(report: DiffReport, *, provenance: str = "", limit: int = MAX_COMMENT) -> str:
+    """The comment body for ``report``; at most ``limit`` characters (UTF-16 units)."""
+    head: list[Sequence[str] | str] = [[MARKER], _headline(report)]
+    if report.error:
+        head.append(["#### Error", "", _fence([report.error], "text")])
+    head += [_summary(report), _risks(report), _violations(report)]
+    footer = _footer(report, provenance)
+    budget = limit - size(_join([*head, footer])) - 200  # headroom for the notes below
+    details: list[str] = []
+    omitted: list[str] = []
+    for stack in report.stacks:
+        for compact in (False, True):
+            block = _details(stack, compact=compact)
+            if size(block) + 2 <= budget:
+                details.append(block)
+                budget -= size(block) + 2
+                break
+        else:
+            omitted.append(stack.stack)
+    blocks = [*head]
+    if details:
+        blocks.append(["#### Details", "", *details])
+    if omitted:
+        blocks.append(
+            f"_Details of {', '.join(code(s) for s in omitted)} do not fit in one comment "
+            f"(GitHub's limit is {MAX_COMMENT:,} characters); see {code(FULL_REPORT)}._"
+        )
+    text = _join([*blocks, footer])
+    if size(text) > limit:  # only when the summary itself is enormous: keep the start
+        note = f"\n\n_Truncated; see {code(FULL_REPORT)}._\n"
+        keep = limit - size(note) - 16
+        while size(text) > keep:
+            text = text[: max(0, len(text) - (size(text) - keep) - 1)]
+        text = text[: text.rfind("\n")] + note if "\n" in text else text + note
+    return text

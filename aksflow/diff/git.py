@@ -1,0 +1,84 @@
+"""The git operations ``aksflow diff`` needs: resolve revisions, compare trees, worktrees.
+
+Worktrees are detached, live in a temporary directory and are always removed, so the user's
+working tree, index and branches are never touched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from aksflow.diff.model import Revision
+from aksflow.errors import GitError
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run ``git -C repo args`` and return stdout; a failure is a :class:`GitError`."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed (needed by aksflow diff)") from None
+    if done.returncode != 0:
+        message = done.stderr.strip().splitlines()
+        raise GitError(f"git {' '.join(args)}: {message[-1] if message else 'failed'}")
+    return done.stdout
+
+
+def toplevel(path: Path) -> Path:
+    """The root of the git repository holding ``path``."""
+    try:
+        return Path(git(path, "rev-parse", "--show-toplevel").strip()).resolve()
+    except GitError:
+        raise GitError(f"{path}: not inside a git repository") from None
+
+
+def resolve(repo: Path, rev: str) -> Revision:
+    """``rev`` as a full commit SHA; an unknown revision is a :class:`GitError`."""
+    if not rev or rev.startswith("-"):
+        raise GitError(f"--base/--head: {rev!r} is not a git revision")
+    try:
+        sha = git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    except GitError:
+        raise GitError(f"unknown git revision {rev!r} in {repo}") from None
+    return Revision(rev, sha.strip())
+
+
+def tree_hash(repo: Path, sha: str, subdir: str) -> str:
+    """The tree hash of ``subdir`` ("" or "." for the whole commit) at ``sha``."""
+    spec = f"{sha}^{{tree}}" if subdir in ("", ".") else f"{sha}:{subdir}"
+    try:
+        return git(repo, "rev-parse", "--verify", "--quiet", spec).strip()
+    except GitError:
+        return ""  # the directory does not exist at that revision
+
+
+def changed_files(repo: Path, base: str, head: str, subdir: str) -> list[str]:
+    """Paths (relative to ``subdir``) that differ between two commits."""
+    spec = [] if subdir in ("", ".") else ["--relative=" + subdir.rstrip("/") + "/"]
+    out = git(repo, "diff", "--name-only", "--no-renames", *spec, base, head, "--")
+    return [line for line in out.splitlines() if line]
+
+
+@contextmanager
+def worktree(repo: Path, sha: str, where: Path) -> Iterator[Path]:
+    """A detached worktree of ``sha`` at ``where``; removed on exit, even after an error."""
+    git(repo, "worktree", "add", "--detach", "--quiet", str(where), sha)
+    try:
+        yield where
+    finally:
+        try:
+            git(repo, "worktree", "remove", "--force", str(where))
+        except GitError:
+            shutil.rmtree(where, ignore_errors=True)
+            _quiet(repo, ["worktree", "prune"])
+
+
+def _quiet(repo: Path, args: Sequence[str]) -> None:
+    with suppress(GitError):
+        git(repo, *args)

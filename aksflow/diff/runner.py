@@ -1,0 +1,96 @@
+"""Run ``aksflow preview`` for one revision in a subprocess (the seam tests can replace).
+
+A subprocess keeps the two revisions' Pulumi programs (both import ``infra``) apart and lets
+base and head run in parallel on two cores. The child runs from a neutral directory with this
+aksflow on ``PYTHONPATH``, so the tool is the current one, only the project is the revision's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import aksflow
+from aksflow.errors import AksflowError
+
+
+class PreviewFailed(AksflowError):  # noqa: N818 - reads as what happened
+    """A revision's preview exited with an error (exit 2, message from its stderr)."""
+
+
+@dataclass(frozen=True)
+class PreviewOutcome:
+    """What one preview run left behind: ``out_dir/<stack>/{state,policy}.json``."""
+
+    returncode: int
+    out_dir: Path
+    message: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.returncode not in (0, 1)
+
+
+class PreviewRunner(Protocol):
+    """Previews ``stacks`` of the project at ``project_dir`` into ``out_dir``."""
+
+    def run(self, project_dir: Path, stacks: Sequence[str], out_dir: Path) -> PreviewOutcome: ...
+
+
+def error_message(stderr: str) -> str:
+    """The useful part of a failed preview's stderr: its ``error:`` line(s), else the tail."""
+    lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
+    errors = [line.split("error:", 1)[1].strip() for line in lines if "error:" in line]
+    if errors:
+        return "; ".join(errors)
+    return "\n".join(lines[-15:]) or "the preview failed without a message"
+
+
+class SubprocessPreviewRunner:
+    """``python -m aksflow preview --quiet`` in a child process."""
+
+    def __init__(
+        self, helm: str | None = None, python: str = sys.executable, timeout: float = 1800.0
+    ) -> None:
+        self.helm = helm
+        self.python = python
+        self.timeout = timeout
+
+    def command(self, project_dir: Path, stacks: Sequence[str], out_dir: Path) -> list[str]:
+        """The exact command line (``--stack`` once per stack)."""
+        cmd = [self.python, "-m", "aksflow", "preview", "--project-dir", str(project_dir)]
+        cmd += ["--out", str(out_dir), "--quiet"]
+        for stack in stacks:
+            cmd += ["--stack", stack]
+        if self.helm:
+            cmd += ["--helm", self.helm]
+        return cmd
+
+    def run(self, project_dir: Path, stacks: Sequence[str], out_dir: Path) -> PreviewOutcome:
+        package_root = str(Path(aksflow.__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (package_root, env.get("PYTHONPATH", "")) if p
+        )
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            done = subprocess.run(
+                self.command(project_dir, stacks, out_dir),
+                cwd=out_dir.parent,  # neither checkout: `-m aksflow` must not pick a revision's
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=self.timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return PreviewOutcome(2, out_dir, f"timed out after {self.timeout:.0f} s")
+        message = error_message(done.stderr) if done.returncode not in (0, 1) else ""
+        return PreviewOutcome(done.returncode, out_dir, message)
