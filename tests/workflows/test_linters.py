@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflows.conftest import REPO, SCRIPTS, WORKFLOWS
+from tests.workflows.conftest import REPO, SCRIPTS, WORKFLOWS, load_workflow
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -48,3 +48,18 @@ def test_scripts_are_strict_and_executable() -> None:
             continue
         assert "set -euo pipefail" in text, path.name
         assert path.stat().st_mode & 0o111, f"{path.name} is not executable"
+
+
+def test_run_blocks_are_shellcheck_clean(tmp_path: Path) -> None:
+    """What actionlint does in CI: shellcheck every run: block as the bash script it becomes."""
+    scripts = []
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for job_id, job in load_workflow(path)["jobs"].items():
+            for index, step in enumerate(job.get("steps", [])):
+                if "run" in step:
+                    target = tmp_path / f"{path.stem}-{job_id}-{index}.sh"
+                    target.write_text("#!/usr/bin/env bash\nset -e\n" + str(step["run"]))
+                    scripts.append(str(target))
+    assert scripts
+    result = run_tool("shellcheck", "--shell=bash", *scripts)
+    assert result.returncode == 0, result.stdout + result.stderr

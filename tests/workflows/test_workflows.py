@@ -321,3 +321,46 @@ def test_jobs_have_timeouts(workflows: dict[str, Workflow]) -> None:
     for name, wf in workflows.items():
         for job_id, job in jobs(wf).items():
             assert isinstance(job.get("timeout-minutes"), int), f"{name}:{job_id}"
+
+
+@pytest.mark.parametrize(
+    ("ref", "pinned"),
+    [
+        ("actions/checkout@de0fac2e4500dabe0009e67214ff5f5447ce83dd", True),
+        ("actions/checkout@v6", False),
+        ("actions/checkout@de0fac2", False),
+        ("actions/checkout@main", False),
+        ("github/codeql-action/upload-sarif@" + "0" * 40, True),
+    ],
+)
+def test_sha_pin_pattern(ref: str, pinned: bool) -> None:
+    assert bool(SHA_PIN.match(ref)) is pinned
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        'echo "${{ github.event.pull_request.title }}"',
+        "git checkout ${{ github.head_ref }}",
+        "echo ${{ inputs.stack }}",
+        "echo ${{ steps.diff.outputs.stacks }}",
+        "echo ${{ needs.diff.outputs.stacks }}",
+    ],
+)
+def test_untrusted_expression_pattern(script: str) -> None:
+    assert UNTRUSTED.search(script)
+
+
+@pytest.mark.parametrize(
+    ("line", "ok"),
+    [
+        ("      - uses: a/b@" + "1" * 40 + " # v6.0.2", True),
+        ("        uses: a/b@" + "1" * 40 + " # v7", True),
+        ("        uses: a/b@" + "1" * 40, False),
+        ("        uses: a/b@" + "1" * 40 + " # pinned", False),
+    ],
+)
+def test_version_comment_pattern(line: str, ok: bool) -> None:
+    match = USES_LINE.match(line)
+    assert match
+    assert bool(VERSION_COMMENT.match(match["rest"])) is ok
