@@ -352,3 +352,38 @@ def test_helm_lint_without_charts_passes(sandbox: Sandbox) -> None:
     result = sandbox.run([script("helm-lint.sh")])
     assert result.returncode == 0
     assert sandbox.logged() == []
+
+
+# --- setup-venv.sh -------------------------------------------------------------------------
+
+
+def fake_venv(sandbox: Sandbox, importable: bool) -> None:
+    """A restored .venv whose python can (or cannot) import aksflow."""
+    venv_bin = sandbox.root / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (sandbox.root / ".venv" / ".installed").write_text("")
+    make_executable(venv_bin / "python", f"#!/usr/bin/env bash\nexit {0 if importable else 1}\n")
+
+
+def test_setup_venv_reuses_a_cache_hit(sandbox: Sandbox) -> None:
+    fake_venv(sandbox, importable=True)
+    sandbox.stub("make", "exit 0")
+    result = sandbox.run([script("setup-venv.sh")], {"CACHE_HIT": "true"})
+    assert result.returncode == 0, result.stderr
+    assert sandbox.logged() == []
+
+
+@pytest.mark.parametrize(
+    ("cache_hit", "importable"), [("false", True), ("true", False), ("", True)]
+)
+def test_setup_venv_rebuilds_otherwise(sandbox: Sandbox, cache_hit: str, importable: bool) -> None:
+    fake_venv(sandbox, importable)
+    # The real make recreates .venv; the stub recreates a working one.
+    sandbox.stub(
+        "make",
+        'mkdir -p .venv/bin && printf "#!/usr/bin/env bash\\nexit 0\\n" > .venv/bin/python'
+        " && chmod +x .venv/bin/python",
+    )
+    result = sandbox.run([script("setup-venv.sh")], {"CACHE_HIT": cache_hit})
+    assert result.returncode == 0, result.stderr
+    assert sandbox.logged() == ["make .venv/.installed"]
