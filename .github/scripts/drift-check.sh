@@ -21,10 +21,11 @@ pulumi preview --stack "$stack" --refresh --expect-no-changes --diff --non-inter
 strip_ansi "$raw" >"$report"
 rm -f "$raw"
 
-# Pulumi's message when --expect-no-changes finds changes; any other failure is an error.
+# Pulumi's message when --expect-no-changes finds changes ("... expected but ..." in older CLIs,
+# "... expected for <operation> but ..." in newer ones); any other failure is an error.
 if ((rc == 0)); then
   drift=false
-elif grep -q 'no changes were expected but changes were proposed' "$report"; then
+elif grep -Eq 'no changes were expected( for [[:alnum:] _-]+)? but changes were proposed' "$report"; then
   drift=true
 else
   summary "## Drift check: ${stack}" "" "**The preview failed (exit ${rc}); drift unknown.**"

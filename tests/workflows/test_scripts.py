@@ -237,6 +237,7 @@ def test_cloud_preview_fences_output_safely(sandbox: Sandbox) -> None:
     [
         (0, "Resources: 12 unchanged", 0, "false"),
         (255, "error: no changes were expected but changes were proposed", 0, "true"),
+        (255, "error: no changes were expected for preview but changes were proposed", 0, "true"),
         (255, "error: failed to refresh: AuthorizationFailed", 255, None),
     ],
 )
