@@ -25,6 +25,16 @@ rc=0
 printf '%s\n' "$PR_NUMBER" >"$out/pr-number"
 printf '%s\n' "$rc" >"$out/exit-code"
 
+# A failed diff still gets a comment, so the PR never keeps showing an outdated preview.
+if [[ ! -f "$out/comment.md" ]]; then
+  {
+    printf '<!-- aksflow:preview -->\n'
+    printf '### aksflow preview failed\n\n'
+    # shellcheck disable=SC2016 # literal backticks: markdown code, not command substitution
+    printf '`aksflow diff` exited %s before writing its report; the job log has the error.\n' "$rc"
+  } >"$out/comment.md"
+fi
+
 case "$rc" in
   0) verdict="no mandatory policy violation" ;;
   1) verdict="**mandatory policy violation**" ;;

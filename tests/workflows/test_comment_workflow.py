@@ -100,14 +100,36 @@ def test_does_not_comment_when_the_pr_is_not_the_runs_pr(sandbox: Sandbox) -> No
     assert len(calls) == 1 and payloads == []
 
 
-def test_refuses_a_symlinked_artifact_file(sandbox: Sandbox) -> None:
+def test_never_follows_a_symlinked_artifact_file(sandbox: Sandbox) -> None:
     artifact = setup(sandbox, "12")
     secret = sandbox.root / "elsewhere.txt"
     secret.write_text("not for the comment")
     (artifact / "comment.md").unlink()
     (artifact / "comment.md").symlink_to(secret)
     rc, _, payloads = run(sandbox, artifact)
-    assert rc != 0 and payloads == []
+    assert rc == 0
+    (payload,) = payloads
+    assert "not for the comment" not in payload["body"]
+    assert "no report" in payload["body"]
+
+
+def test_refuses_a_symlinked_pr_number(sandbox: Sandbox) -> None:
+    artifact = setup(sandbox, "12")
+    number = sandbox.root / "number.txt"
+    number.write_text("12")
+    (artifact / "pr-number").unlink()
+    (artifact / "pr-number").symlink_to(number)
+    rc, calls, payloads = run(sandbox, artifact)
+    assert rc != 0 and calls == [] and payloads == []
+
+
+def test_reports_a_missing_comment(sandbox: Sandbox) -> None:
+    artifact = setup(sandbox, "12")
+    (artifact / "comment.md").unlink()
+    rc, _, payloads = run(sandbox, artifact)
+    assert rc == 0
+    assert payloads[0]["body"].startswith(MARKER)
+    assert "actions/runs/9" in payloads[0]["body"]
 
 
 def test_replaces_an_oversized_comment_with_a_link(sandbox: Sandbox) -> None:

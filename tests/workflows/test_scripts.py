@@ -115,6 +115,20 @@ def test_run_diff_records_data_and_never_fails_before_upload(
     assert "# Preview" in sandbox.summary()
 
 
+def test_run_diff_writes_a_comment_when_aksflow_wrote_none(sandbox: Sandbox) -> None:
+    venv_bin = sandbox.root / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    make_executable(venv_bin / "aksflow", "#!/usr/bin/env bash\necho 'error: boom' >&2\nexit 2\n")
+    env = {"BASE_SHA": BASE, "HEAD_SHA": HEAD, "PR_NUMBER": "42"}
+    result = sandbox.run([script("run-diff.sh")], env)
+    assert result.returncode == 0, result.stderr
+    comment = (sandbox.root / "out" / "pr" / "comment.md").read_text()
+    assert comment.startswith("<!-- aksflow:preview -->") and "exited 2" in comment
+    outputs = sandbox.outputs()
+    assert outputs["exit-code"] == "2"
+    assert json.loads(outputs["stacks"]) == ["dev", "staging", "prod"]  # fails closed
+
+
 @pytest.mark.parametrize(
     "env",
     [
