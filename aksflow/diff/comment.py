@@ -253,7 +253,8 @@ def _footer(report: DiffReport, provenance: str) -> list[str]:
     return [
         "---",
         f"<sub>Full machine-readable report: {where}. Replacements predicted offline from "
-        f"{escape(provenance)} rules; values of secrets are never shown.</sub>",
+        f"the provider rules{f' of {escape(provenance)}' if provenance else ''}; "
+        "values of secrets are never shown.</sub>",
     ]
 
 
