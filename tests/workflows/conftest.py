@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 from collections.abc import Mapping
@@ -100,7 +101,10 @@ class Sandbox:
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Sandbox:
-    """A fresh sandbox per test."""
+    """A fresh sandbox per test. The scripts need bash and jq, as on GitHub's runners."""
+    for tool in ("bash", "jq"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is required by the workflow scripts: apt-get install {tool}")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     work = tmp_path / "work"
