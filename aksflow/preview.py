@@ -27,7 +27,12 @@ if TYPE_CHECKING:
     from aksflow.helm.render import RenderedObject, Renderer, RenderRequest
     from aksflow.policy.report import PolicyReport
 
-DEFAULT_STACKS = ("dev", "staging", "prod")
+PROMOTION = ("dev", "staging", "prod")
+
+
+def _promotion_order(stack: str) -> tuple[int, str]:
+    """dev, staging, prod first (the order changes are promoted in), then any other stack."""
+    return (PROMOTION.index(stack) if stack in PROMOTION else len(PROMOTION), stack)
 
 
 @dataclass(frozen=True)
@@ -168,7 +173,7 @@ def run_preview(
     ``console`` receives the trees and summaries (None for quiet); ``progress`` the spinner.
     """
     project = load_project(project_dir)
-    selected = list(dict.fromkeys(stacks)) or [s for s in DEFAULT_STACKS if s in project.stacks()]
+    selected = list(dict.fromkeys(stacks)) or sorted(project.stacks(), key=_promotion_order)
     if not selected:
         raise ProjectError(f"{project.root}: no Pulumi.<stack>.yaml files to preview")
     for stack in selected:  # fail on an unknown stack before previewing any

@@ -195,9 +195,12 @@ class RecordingMonitor(MockMonitor):
         """Register a v4 Chart's rendered objects as children, as the provider's Construct does."""
         assert self.expand_chart is not None
         children = self.expand_chart(chart.name, unwrap_secrets(chart.inputs))
-        urns = {
-            child.name: self.make_urn(chart.urn, child.type_token, child.name) for child in children
-        }
+        # Names repeat across kinds (a Deployment and a Service both "web:web/web"); URNs do not.
+        urns_by_name: dict[str, list[str]] = {}
+        for child in children:
+            urns_by_name.setdefault(child.name, []).append(
+                self.make_urn(chart.urn, child.type_token, child.name)
+            )
         for child in children:
             inputs: dict[str, Any] = dict(child.manifest)
             for path in child.secret_paths:
@@ -208,7 +211,7 @@ class RecordingMonitor(MockMonitor):
             name = metadata.get("name", child.name)
             self._record(
                 Recorded(
-                    urn=urns[child.name],
+                    urn=self.make_urn(chart.urn, child.type_token, child.name),
                     type=child.type_token,
                     name=child.name,
                     custom=True,
@@ -216,7 +219,9 @@ class RecordingMonitor(MockMonitor):
                     id=f"{namespace}/{name}" if namespace else str(name),
                     inputs=inputs,
                     outputs=dict(inputs),
-                    dependencies=sorted(urns[dep] for dep in child.depends_on if dep in urns),
+                    dependencies=sorted(
+                        urn for dep in child.depends_on for urn in urns_by_name.get(dep, ())
+                    ),
                     provider=chart.provider,
                     source=f"project:///{child.template}#1,1" if child.template else None,
                 )
