@@ -19,8 +19,8 @@ from aksflow.diff.model import DiffReport
 
 def _print_summary(console: Console, report: DiffReport) -> None:
     table = Table(title=f"aksflow diff {report.base.short} → {report.head.short}")
-    for column in ("stack", "plan", "+ create", "~ update", "± replace", "- delete", "policies"):
-        table.add_column(column, justify="right" if column[0] in "+~±-" else "left")
+    for column in ("stack", "plan", "+", "~", "±", "-", "policies (head)"):
+        table.add_column(column, justify="right" if column in "+~±-" else "left", no_wrap=True)
     for stack in report.stacks:
         counts = stack.plan.counts()
         policy = stack.head_policy
@@ -32,6 +32,7 @@ def _print_summary(console: Console, report: DiffReport) -> None:
             f"[red]{verdict}[/red]" if policy.mandatory else f"[green]{verdict}[/green]",
         )
     console.print(table)
+    console.print("[dim]+ create  ~ update  ± replace  - delete[/dim]")
     for risk in report.risks:
         style = "bold red" if risk.level == "high" else "yellow"
         console.print(f"  [{style}]{risk.level}[/{style}] {risk.stack}: ", end="")

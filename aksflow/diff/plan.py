@@ -237,7 +237,7 @@ def _rename_hints(
                 (old.get("inputs") and new.get("inputs") == old.get("inputs")) or same_name
             ):
                 hint = (
-                    f"URN changed ({urn.rsplit('::', 1)[-1]} -> {candidate.rsplit('::', 1)[-1]}):"
+                    f"URN changed ({urn.rsplit('::', 1)[-1]} → {candidate.rsplit('::', 1)[-1]}):"
                     " Pulumi deletes and re-creates it; add an alias to keep the resource"
                 )
                 changes[urn] = dc_replace(change, hint=hint)

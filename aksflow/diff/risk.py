@@ -67,7 +67,7 @@ def _property_risks(stack: str, change: ResourceChange) -> list[Risk]:
                     stack,
                     "kubernetesVersion",
                     f"{verb} Kubernetes version of {change.kind} {change.name}: "
-                    f"{prop.path} {prop.old} -> {prop.new}",
+                    f"{prop.path} {prop.old} → {prop.new}",
                     change.urn,
                 )
             )
@@ -78,7 +78,7 @@ def _property_risks(stack: str, change: ResourceChange) -> list[Risk]:
                     stack,
                     "nodeCount",
                     f"changes node count of {change.kind} {change.name}: "
-                    f"{prop.path} {prop.old} -> {prop.new}",
+                    f"{prop.path} {prop.old} → {prop.new}",
                     change.urn,
                 )
             )
@@ -108,7 +108,7 @@ def stack_risks(
                 stack,
                 "enforcement",
                 f"{verb} policy enforcement for {level.policy} in "
-                f"policies/config/{level.environment}.json: {old} -> {new}",
+                f"policies/config/{level.environment}.json: {old} → {new}",
             )
         )
     order = {"high": 0, "medium": 1}

@@ -50,9 +50,9 @@ def test_version_and_node_count_call_outs() -> None:
     risks = stack_risks("dev", diff_states("dev", before, after))
     messages = sorted(r.message for r in risks)
     assert [r.category for r in risks].count("nodeCount") == 2
-    assert any("kubernetesVersion 1.34 -> 1.35" in m for m in messages)
-    assert any("agentPoolProfiles[0].maxCount 2 -> 4" in m for m in messages)
-    assert any("minCount 1 -> 2" in m for m in messages)
+    assert any("kubernetesVersion 1.34 → 1.35" in m for m in messages)
+    assert any("agentPoolProfiles[0].maxCount 2 → 4" in m for m in messages)
+    assert any("minCount 1 → 2" in m for m in messages)
     assert all(r.level == "medium" for r in risks)
 
 
