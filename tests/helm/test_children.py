@@ -216,3 +216,30 @@ def test_missing_name_is_an_error() -> None:
         match=r"apps/x/chart/templates/configmap.yaml: a ConfigMap has no metadata.name",
     ):
         chart_children([obj("v1", "ConfigMap", "")], resource_prefix="p", namespace="ns")
+
+
+def test_shipped_web_chart_children() -> None:
+    from aksflow.helm.render import HelmPythonRenderer, RenderRequest
+    from infra.apps import load_releases
+    from tests.helm.conftest import ROOT
+
+    release = next(r for r in load_releases(ROOT, "prod") if r.app == "web")
+    objects = HelmPythonRenderer().render(
+        RenderRequest(chart=ROOT / release.chart, release_name=release.release_name,
+                      namespace=release.namespace, values=release.values, kube_version="1.34",
+                      app="web", environment="prod")
+    )  # fmt: skip
+    result = chart_children(objects, resource_prefix="web", namespace="web")
+    assert sorted((c.type_token, c.name) for c in result) == [
+        ("kubernetes:apps/v1:Deployment", "web:web/web"),
+        ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "web:web/web"),
+        ("kubernetes:core/v1:Service", "web:web/web"),
+        ("kubernetes:core/v1:ServiceAccount", "web:web/web"),
+        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "web:web/web"),
+        ("kubernetes:policy/v1:PodDisruptionBudget", "web:web/web"),
+    ]
+    assert all(c.manifest["metadata"]["namespace"] == "web" for c in result)
+    assert {c.template for c in result} == {
+        f"apps/web/chart/templates/{name}.yaml"
+        for name in ("deployment", "hpa", "service", "serviceaccount", "networkpolicy", "pdb")
+    }
