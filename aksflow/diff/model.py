@@ -52,6 +52,7 @@ class ResourceChange:
     parent: str | None = None
     dependencies: tuple[str, ...] = ()
     hint: str | None = None
+    custom: bool = True  # False for component resources (no cloud object of their own)
 
     @property
     def name(self) -> str:
@@ -65,6 +66,8 @@ class ResourceChange:
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"urn": self.urn, "type": self.type, "op": self.op}
+        if not self.custom:
+            doc["component"] = True
         if self.properties:
             doc["properties"] = [p.to_json() for p in self.properties]
         for key, value in (

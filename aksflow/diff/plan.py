@@ -157,6 +157,7 @@ def _compare(
         source=head.get("sourcePosition"),
         parent=head.get("parent"),
         dependencies=tuple(head.get("dependencies") or ()),
+        custom=head.get("custom") is not False,
     )
 
 
@@ -168,6 +169,7 @@ def _whole(resource: Mapping[str, Any], op: str) -> ResourceChange:
         source=resource.get("sourcePosition"),
         parent=resource.get("parent"),
         dependencies=tuple(resource.get("dependencies") or ()),
+        custom=resource.get("custom") is not False,
     )
 
 

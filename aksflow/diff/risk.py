@@ -38,6 +38,8 @@ def _op_risk(stack: str, change: ResourceChange) -> Risk | None:
     if change.op not in ("delete", "replace"):
         return None
     label = HIGH_RISK_TYPES.get(change.type)
+    if label is None and not change.custom:
+        return None  # a component: its children carry the real risk
     what = label or change.kind
     if change.op == "delete":
         message = f"deletes {what} {change.name}"

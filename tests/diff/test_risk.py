@@ -85,3 +85,11 @@ def test_enforcement_levels_compared_and_loosening_is_high() -> None:
     risks = stack_risks("prod", plan, changes)
     assert risks[0].level == "high" and "no-privileged" in risks[0].message
     assert EnforcementChange("prod", "p", "mandatory", "disabled").loosened
+
+
+def test_component_deletes_are_not_risks_their_children_are() -> None:
+    chart = res("kubernetes:helm.sh/v4:Chart", "web", {"chart": "apps/web/chart"})
+    chart["custom"] = False
+    deploy = res("kubernetes:apps/v1:Deployment", "web:web/web", {"metadata": {"name": "web"}})
+    risks = stack_risks("dev", diff_states("dev", state(chart, deploy), state()))
+    assert [r.message for r in risks] == ["deletes Deployment web:web/web"]

@@ -1,0 +1,217 @@
+"""``aksflow diff`` end to end: real git histories, the real ``aksflow preview`` subprocess.
+
+One temporary repository holds the project (Pulumi.yaml, Pulumi.*.yaml, infra/, apps/,
+policies/ copied from this checkout) and a linear history with one commit per scenario; each
+test diffs a scenario's commit against its parent. Previews are limited with --stack where the
+scenario allows, so the whole module costs a few dozen seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from aksflow.diff.cli import diff as diff_command
+from tests.diff import gitrepo
+
+ROOT = Path(__file__).resolve().parents[2]
+COPIED = ("Pulumi.yaml", "infra", "apps", "policies")
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{path}: {old!r} not found (the project changed; update the scenario)"
+    path.write_text(text.replace(old, new, 1))
+
+
+def _pool_size(repo: Path) -> None:
+    _edit(
+        repo / "Pulumi.dev.yaml",
+        "npuser01 vmSize=Standard_D2ds_v5 minCount=1 maxCount=3",
+        "npuser01 vmSize=Standard_D2ds_v5 minCount=2 maxCount=4",
+    )
+
+
+def _vm_size(repo: Path) -> None:
+    _edit(
+        repo / "Pulumi.dev.yaml",
+        "npuser01 vmSize=Standard_D2ds_v5",
+        "npuser01 vmSize=Standard_D4ds_v5",
+    )
+
+
+def _new_app(repo: Path) -> None:
+    shutil.copytree(repo / "apps" / "web", repo / "apps" / "shop")
+    app = repo / "apps" / "shop" / "app.yaml"
+    app.write_text(re.sub(r"(?m)^namespace: .*$", "namespace: shop", app.read_text()))
+    app.write_text(re.sub(r"(?m)^releaseName: .*$", "releaseName: shop", app.read_text()))
+
+
+def _delete_app(repo: Path) -> None:
+    shutil.rmtree(repo / "apps" / "batch-worker")
+
+
+def _prod_config(repo: Path) -> None:
+    stack_file = repo / "Pulumi.prod.yaml"
+    stack_file.write_text(stack_file.read_text() + "  aksflow:logRetentionDays: 180\n")
+
+
+def _shared_code(repo: Path) -> None:
+    _edit(
+        repo / "infra" / "components" / "cluster.py", 'scan_interval="10s"', 'scan_interval="20s"'
+    )
+
+
+def _nothing(repo: Path) -> None:
+    pass
+
+
+SCENARIOS: list[tuple[str, Callable[[Path], None]]] = [
+    ("pool-size", _pool_size),
+    ("vm-size", _vm_size),
+    ("new-app", _new_app),
+    ("delete-app", _delete_app),
+    ("prod-config", _prod_config),
+    ("shared-code", _shared_code),
+    ("no-change", _nothing),
+]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp("e2e") / "repo"
+    gitrepo.init(repo)
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(
+                source, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
+        else:
+            shutil.copy2(source, repo / name)
+    for stack_file in ROOT.glob("Pulumi.*.yaml"):
+        shutil.copy2(stack_file, repo / stack_file.name)
+    gitrepo.commit(repo, "base")
+    for name, apply in SCENARIOS:
+        apply(repo)
+        gitrepo.commit(repo, name)
+        gitrepo.git(repo, "tag", name)
+    return repo
+
+
+def run_diff(repo: Path, scenario: str, *stacks: str) -> tuple[Any, dict[str, Any], str]:
+    out = repo.parent / f"out-{scenario}"
+    args = [
+        "--project-dir",
+        str(repo),
+        "--out",
+        str(out),
+        "--base",
+        f"{scenario}~1",
+        "--head",
+        scenario,
+    ]
+    for stack in stacks:
+        args += ["--stack", stack]
+    result = CliRunner().invoke(diff_command, args)
+    doc = json.loads((out / "pr" / "diff.json").read_text())
+    comment = (out / "pr" / "comment.md").read_text()
+    assert result.exit_code == doc["exitStatus"], (result.output, result.exception)
+    return result, doc, comment
+
+
+def stack(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(s for s in doc["stacks"] if s["stack"] == name)
+
+
+def changes(doc: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:
+    return {
+        c["urn"].rsplit("::", 1)[-1] + "|" + c["type"].rsplit(":", 1)[-1]: c
+        for c in stack(doc, name)["changes"]
+    }
+
+
+def test_user_pool_size(history: Path) -> None:
+    result, doc, comment = run_diff(history, "pool-size", "dev")
+    assert result.exit_code == 0
+    pool = changes(doc, "dev")["npuser01|AgentPool"]
+    assert pool["op"] == "update"
+    assert {p["path"]: (p["old"], p["new"]) for p in pool["properties"]} == {
+        "minCount": (1, 2),
+        "maxCount": (3, 4),
+    }
+    assert stack(doc, "dev")["counts"] == {"create": 0, "update": 1, "replace": 0, "delete": 0}
+    assert {r["category"] for r in doc["risks"]} == {"nodeCount"}
+    assert "~ minCount: 1 => 2" in comment
+
+
+def test_vm_size_is_a_replace_and_high_risk(history: Path) -> None:
+    result, doc, comment = run_diff(history, "vm-size", "dev")
+    assert result.exit_code == 0
+    pool = changes(doc, "dev")["npuser01|AgentPool"]
+    assert pool["op"] == "replace"
+    assert any("vmSize" in r for r in pool["replaceReasons"])
+    assert doc["risks"][0]["level"] == "high" and "node pool npuser01" in doc["risks"][0]["message"]
+    high = comment.index("High-risk changes")
+    assert comment.index("replaces node pool npuser01", high) < comment.index("Policy violations")
+
+
+def test_new_app_creates_its_namespace_chart_and_objects(history: Path) -> None:
+    _, doc, comment = run_diff(history, "new-app", "dev")
+    created = {k for k, c in changes(doc, "dev").items() if c["op"] == "create"}
+    assert "shop|Namespace" in created and "shop|Chart" in created
+    assert any(k.startswith("shop:shop/") and k.endswith("|Deployment") for k in created)
+    assert stack(doc, "dev")["counts"]["delete"] == 0
+    assert "flowchart LR" in comment
+
+
+def test_deleted_app_deletes_its_objects_in_prod(history: Path) -> None:
+    _, doc, _ = run_diff(history, "delete-app", "prod")
+    ops = {c["op"] for c in stack(doc, "prod")["changes"]}
+    assert ops == {"delete"}
+    deleted = changes(doc, "prod")
+    assert "batch|Namespace" in deleted and "batch-worker|Chart" in deleted
+    assert any(r["level"] == "high" and "namespace batch" in r["message"] for r in doc["risks"])
+
+
+def test_prod_only_config_change_leaves_the_other_stacks_unchanged(history: Path) -> None:
+    _, doc, comment = run_diff(history, "prod-config")
+    assert [(s["stack"], s["status"]) for s in doc["stacks"]] == [
+        ("dev", "no changes"),
+        ("staging", "no changes"),
+        ("prod", "changed"),
+    ]
+    workspace = next(c for c in stack(doc, "prod")["changes"] if c["type"].endswith(":Workspace"))
+    assert workspace["op"] == "update"
+    assert workspace["properties"] == [
+        {"path": "retentionInDays", "kind": "update", "old": 90, "new": 180}
+    ]
+    assert "| `dev` | no changes | 0 | 0 | 0 | 0 |" in comment
+
+
+def test_shared_code_change_shows_in_every_stack(history: Path) -> None:
+    _, doc, _ = run_diff(history, "shared-code")
+    for name in ("dev", "staging", "prod"):
+        aks = changes(doc, name)["aks|ManagedCluster"]
+        assert aks["op"] == "update"
+        assert {
+            "path": "autoScalerProfile.scanInterval",
+            "kind": "update",
+            "old": "10s",
+            "new": "20s",
+        } in aks["properties"]
+
+
+def test_no_change_previews_once_and_says_so(history: Path) -> None:
+    result, doc, comment = run_diff(history, "no-change", "dev", "prod")
+    assert result.exit_code == 0
+    assert doc["reusedBasePreview"] and not doc["hasChanges"]
+    assert all(s["status"] == "no changes" for s in doc["stacks"])
+    assert "✅ no changes" in comment
