@@ -170,6 +170,12 @@ def resolve_chart(
     if not source.remote:
         assert source.path is not None
         chart_dir = (app_dir / source.path).resolve()
+        if not chart_dir.is_relative_to(project_dir.resolve()):
+            # The Chart input is project-relative; a chart outside the repository is unreviewed.
+            raise ConfigError(
+                f"{_relative(project_dir, app_dir / DECLARATION)}: chart.path: "
+                f"{source.path!r} points outside the project"
+            )
         if not (chart_dir / "Chart.yaml").is_file():
             raise RenderError(
                 f"{label}: missing chart: {_relative(project_dir, app_dir / DECLARATION)}: "

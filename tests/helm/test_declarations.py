@@ -147,6 +147,15 @@ def test_missing_local_chart(project: Path) -> None:
         load_releases(project, "dev")
 
 
+def test_local_chart_outside_the_project(project: Path) -> None:
+    declare(project, "svc", chart={"path": "../../../elsewhere"})
+    with pytest.raises(
+        ConfigError,
+        match=r"apps/svc/app.yaml: chart.path: '../../../elsewhere' points outside the project",
+    ):
+        load_releases(project, "dev")
+
+
 def _remote(project: Path, tmp_path: Path) -> tuple[Path, bytes]:
     app_dir = declare(
         project,
