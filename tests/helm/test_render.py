@@ -18,7 +18,7 @@ from aksflow.helm.render import (
     split_manifests,
 )
 from infra.apps import AppRelease, load_releases
-from tests.helm.conftest import ROOT, make_chart, package_chart, write
+from tests.helm.conftest import ROOT, make_chart, package_chart
 
 RENDERER = HelmPythonRenderer()
 ENABLED = [(env, r) for env in ("dev", "staging", "prod") for r in load_releases(ROOT, env)]
@@ -339,7 +339,3 @@ def test_private_render_binding_contract() -> None:
     assert helm_python.__version__.startswith("0.2.")
     assert callable(_native.call_string)
     assert hasattr(helm_python.Chart, "_raw")
-
-
-def test_write_helper_is_used() -> None:
-    assert write  # keeps the shared helper import honest for linters
