@@ -32,7 +32,7 @@ def make_chart(directory: Path, name: str = "demo", version: str = "0.1.0", **fi
     """A chart directory with Chart.yaml and ``files`` (relative path -> content)."""
     write(directory / "Chart.yaml", f"apiVersion: v2\nname: {name}\nversion: {version}\n")
     for relative, content in files.items():
-        write(directory / relative.replace("__", "/"), content)
+        write(directory / relative, content)
     return directory
 
 

@@ -259,10 +259,10 @@ data:
 
 
 def test_kube_version_reaches_capabilities(project: Path) -> None:
-    chart = make_chart(project / "apps/demo/chart", templates__caps_yaml=CAPS)
+    chart = make_chart(project / "apps/demo/chart", **{"templates/caps.yaml": CAPS})
     (obj,) = RENDERER.render(_demo_request(chart))
     assert obj.manifest["data"] == {"kube": "v1.31.0", "namespace": "team"}
-    assert obj.template == "apps/demo/chart/templates/caps_yaml"
+    assert obj.template == "apps/demo/chart/templates/caps.yaml"
     (default,) = RENDERER.render(_demo_request(chart, kube_version=None))
     assert default.manifest["data"]["kube"].startswith("v1.")
 
@@ -296,16 +296,16 @@ def test_split_uses_helms_separator_rule() -> None:
 
 
 def test_render_errors_for_non_object_documents(project: Path) -> None:
-    chart = make_chart(project / "apps/demo/chart", templates__list_yaml="- a\n- b\n")
+    chart = make_chart(project / "apps/demo/chart", **{"templates/list.yaml": "- a\n- b\n"})
     with pytest.raises(
         RenderError,
-        match=r"app demo \(dev\): apps/demo/chart/templates/list_yaml: rendered template: a document is a list",
+        match=r"app demo \(dev\): apps/demo/chart/templates/list.yaml: rendered template: a document is a list",
     ):
         RENDERER.render(_demo_request(chart))
 
 
 def test_vendored_archive_renders_and_is_verified(project: Path, tmp_path: Path) -> None:
-    source = make_chart(tmp_path / "src", "ext", "1.0.0", templates__caps_yaml=CAPS)
+    source = make_chart(tmp_path / "src", "ext", "1.0.0", **{"templates/caps.yaml": CAPS})
     data = package_chart(source, "ext", "1.0.0")
     app_dir = project / "apps" / "ext"
     archive = app_dir / "charts" / "ext-1.0.0.tgz"
@@ -316,14 +316,14 @@ def test_vendored_archive_renders_and_is_verified(project: Path, tmp_path: Path)
         ChartLock("https://x.example", "ext", "1.0.0", "charts/ext-1.0.0.tgz", sha256_digest(data)),
     )
     (obj,) = RENDERER.render(_demo_request(archive, app="ext"))
-    assert obj.template == "apps/ext/charts/ext-1.0.0.tgz!/templates/caps_yaml"
+    assert obj.template == "apps/ext/charts/ext-1.0.0.tgz!/templates/caps.yaml"
     archive.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
     with pytest.raises(RenderError, match=r"app ext \(dev\): digest mismatch for chart"):
         RENDERER.render(_demo_request(archive, app="ext"))
 
 
 def test_archive_without_lock_is_refused(project: Path, tmp_path: Path) -> None:
-    source = make_chart(tmp_path / "src", "ext", "1.0.0", templates__caps_yaml=CAPS)
+    source = make_chart(tmp_path / "src", "ext", "1.0.0", **{"templates/caps.yaml": CAPS})
     archive = project / "apps" / "ext" / "charts" / "ext-1.0.0.tgz"
     archive.parent.mkdir(parents=True)
     archive.write_bytes(package_chart(source, "ext", "1.0.0"))
