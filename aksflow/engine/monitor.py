@@ -195,12 +195,6 @@ class RecordingMonitor(MockMonitor):
         """Register a v4 Chart's rendered objects as children, as the provider's Construct does."""
         assert self.expand_chart is not None
         children = self.expand_chart(chart.name, unwrap_secrets(chart.inputs))
-        # Names repeat across kinds (a Deployment and a Service both "web:web/web"); URNs do not.
-        urns_by_name: dict[str, list[str]] = {}
-        for child in children:
-            urns_by_name.setdefault(child.name, []).append(
-                self.make_urn(chart.urn, child.type_token, child.name)
-            )
         for child in children:
             inputs: dict[str, Any] = dict(child.manifest)
             for path in child.secret_paths:
@@ -219,8 +213,10 @@ class RecordingMonitor(MockMonitor):
                     id=f"{namespace}/{name}" if namespace else str(name),
                     inputs=inputs,
                     outputs=dict(inputs),
+                    # (type, name) pairs: names repeat across kinds, URNs do not.
                     dependencies=sorted(
-                        urn for dep in child.depends_on for urn in urns_by_name.get(dep, ())
+                        self.make_urn(chart.urn, type_token, name)
+                        for type_token, name in child.dependencies
                     ),
                     provider=chart.provider,
                     source=f"project:///{child.template}#1,1" if child.template else None,
