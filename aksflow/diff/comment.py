@@ -159,7 +159,7 @@ def _change_lines(change: ResourceChange, max_props: int | None) -> list[str]:
         elif prop.kind == "delete":
             text = value(prop.old)
         else:
-            text = f"{value(prop.old)} => {value(prop.new)}"
+            text = f"{value(prop.old)} → {value(prop.new)}"
         forced = "  [forces replacement]" if prop.replaces else ""
         lines.append(f"      {mark} {prop.path}: {text}{forced}")
     if max_props is not None and len(change.properties) > max_props:

@@ -67,7 +67,7 @@ def test_sections_in_order_and_marker_first() -> None:
     assert "| `dev` | no changes | 0 | 0 | 0 | 0 | ✅ 0 mandatory · 0 advisory |" in text
     assert "| `prod` | changed | 0 | 0 | 1 | 0 | ❌ 1 mandatory · 1 advisory |" in text
     assert "mandatory policy violations in prod" in text
-    assert '~ vmSize: "Standard_D2ds_v5" => "Standard_D8ds_v5"  [forces replacement]' in text
+    assert '~ vmSize: "Standard_D2ds_v5" → "Standard_D8ds_v5"  [forces replacement]' in text
     assert "out/pr/diff.json" in text
 
 

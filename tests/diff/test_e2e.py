@@ -73,6 +73,14 @@ def _nothing(repo: Path) -> None:
     pass
 
 
+def _public_node_ip(repo: Path) -> None:
+    _edit(
+        repo / "infra" / "components" / "node_pool.py",
+        "enable_node_public_ip=False",
+        "enable_node_public_ip=True",
+    )
+
+
 SCENARIOS: list[tuple[str, Callable[[Path], None]]] = [
     ("pool-size", _pool_size),
     ("vm-size", _vm_size),
@@ -81,6 +89,7 @@ SCENARIOS: list[tuple[str, Callable[[Path], None]]] = [
     ("prod-config", _prod_config),
     ("shared-code", _shared_code),
     ("no-change", _nothing),
+    ("public-ip", _public_node_ip),  # last: every later head would carry the violation
 ]
 
 
@@ -149,7 +158,7 @@ def test_user_pool_size(history: Path) -> None:
     }
     assert stack(doc, "dev")["counts"] == {"create": 0, "update": 1, "replace": 0, "delete": 0}
     assert {r["category"] for r in doc["risks"]} == {"nodeCount"}
-    assert "~ minCount: 1 => 2" in comment
+    assert "~ minCount: 1 → 2" in comment
 
 
 def test_vm_size_is_a_replace_and_high_risk(history: Path) -> None:
@@ -215,3 +224,18 @@ def test_no_change_previews_once_and_says_so(history: Path) -> None:
     assert doc["reusedBasePreview"] and not doc["hasChanges"]
     assert all(s["status"] == "no changes" for s in doc["stacks"])
     assert "✅ no changes" in comment
+
+
+def test_a_new_mandatory_violation_exits_1_and_is_in_the_comment(history: Path) -> None:
+    result, doc, comment = run_diff(history, "public-ip", "dev")
+    assert result.exit_code == 1
+    dev = stack(doc, "dev")
+    assert changes(doc, "dev")["npuser01|AgentPool"]["properties"] == [
+        {"path": "enableNodePublicIP", "kind": "update", "old": False, "new": True}
+    ]
+    mandatory = [v for v in dev["policy"]["head"]["violations"] if v["level"] == "mandatory"]
+    assert mandatory and all(v["new"] for v in mandatory)
+    assert any(v["urn"].endswith("::npuser01") for v in mandatory)
+    assert dev["policy"]["base"]["mandatory"] == 0
+    assert "❌ mandatory policy violations in dev" in comment
+    assert f"❌ **mandatory** **new** `{mandatory[0]['policy']}`" in comment
