@@ -89,8 +89,10 @@ def main() -> None:
         out = Path(tmp) / "out"
         three = best_of(options.runs, ["preview", "--quiet", "--out", str(out)], ROOT)
         print("aksflow preview: dev + staging + prod in one process")
-        print(f"  wall {three.seconds:6.2f} s   peak {three.peak_mb:6.0f} MB"
-              f"   (target < 3 s, < 500 MB)")
+        print(
+            f"  wall {three.seconds:6.2f} s   peak {three.peak_mb:6.0f} MB"
+            f"   (target < 3 s, < 500 MB)"
+        )
 
         print("\ngenerated stack: user node pools -> wall time, peak memory, time per pool")
         rows: list[tuple[int, Sample]] = []
@@ -106,8 +108,11 @@ def main() -> None:
         if len(rows) >= 2:
             (n0, s0), (n1, s1) = rows[0], rows[-1]
             per_pool = (s1.seconds - s0.seconds) / (n1 - n0)
-            print(f"  marginal cost: {per_pool * 1000:.1f} ms per pool "
-                  f"({n0} -> {n1} pools: x{s1.seconds / s0.seconds:.1f} time for x{n1 / n0:.0f} pools)")
+            print(
+                f"  marginal cost: {per_pool * 1000:.1f} ms per pool "
+                f"({n0} -> {n1} pools: x{s1.seconds / s0.seconds:.1f} time, "
+                f"x{n1 / n0:.0f} pools)"
+            )
 
 
 if __name__ == "__main__":
