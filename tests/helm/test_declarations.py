@@ -15,7 +15,11 @@ from tests.helm.conftest import ROOT, make_chart, package_chart, write, write_ya
 
 
 def declare(project: Path, app: str, **fields: object) -> Path:
-    data = {"chart": {"path": "chart"}, "namespace": app, "environments": ["dev", "prod"]}
+    data: dict[str, object] = {
+        "chart": {"path": "chart"},
+        "namespace": app,
+        "environments": ["dev", "prod"],
+    }
     data.update(fields)
     app_dir = project / "apps" / app
     write_yaml(app_dir / "app.yaml", data)

@@ -14,7 +14,8 @@ ENVS = ("dev", "staging", "prod")
 
 
 def cluster(states: dict[str, Any], stack: str) -> dict[str, Any]:
-    return one(states[stack], CLUSTER)["inputs"]
+    inputs: dict[str, Any] = one(states[stack], CLUSTER)["inputs"]
+    return inputs
 
 
 @pytest.mark.parametrize("stack", ENVS)

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT = load_project(ROOT)
 
 
-def raw(stack: str = "prod", **overrides: object) -> dict[str, str]:
+def raw(stack: str = "prod", /, **overrides: object) -> dict[str, str]:
     """The merged config of a shipped stack, with ``overrides`` (unprefixed keys) applied."""
     values = dict(load_stack_config(PROJECT, stack).values)
     for key, value in overrides.items():
@@ -22,7 +22,7 @@ def raw(stack: str = "prod", **overrides: object) -> dict[str, str]:
     return values
 
 
-def error(stack: str = "prod", **overrides: object) -> str:
+def error(stack: str = "prod", /, **overrides: object) -> str:
     with pytest.raises(StackConfigError) as caught:
         load(stack, raw(stack, **overrides))
     return str(caught.value)
