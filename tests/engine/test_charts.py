@@ -12,7 +12,9 @@ CHART = "kubernetes:helm.sh/v4:Chart"
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_web_chart_children_are_resources_parented_to_the_chart(states: dict[str, Any], stack: str) -> None:
+def test_web_chart_children_are_resources_parented_to_the_chart(
+    states: dict[str, Any], stack: str
+) -> None:
     state = states[stack]
     chart = one(state, CHART, lambda r: r["urn"].endswith("::web"))
     children = [r for r in state["deployment"]["resources"] if r.get("parent") == chart["urn"]]
@@ -31,7 +33,9 @@ def test_web_chart_children_are_resources_parented_to_the_chart(states: dict[str
         assert child["provider"] == chart["provider"]
         assert child["inputs"]["metadata"]["namespace"] == "web"
         assert child["sourcePosition"].startswith("project:///apps/web/chart/templates/")
-    assert chart["provider"].split("::")[-2].startswith("aks")  # the cluster's provider, not a default
+    assert (
+        chart["provider"].split("::")[-2].startswith("aks")
+    )  # the cluster's provider, not a default
 
 
 def test_chart_depends_on_its_namespace(states: dict[str, Any]) -> None:
@@ -39,7 +43,10 @@ def test_chart_depends_on_its_namespace(states: dict[str, Any]) -> None:
     chart = one(state, CHART, lambda r: r["urn"].endswith("::web"))
     namespace = one(state, "kubernetes:core/v1:Namespace", lambda r: r["urn"].endswith("::web"))
     assert namespace["urn"] in chart["dependencies"]
-    assert namespace["inputs"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert (
+        namespace["inputs"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+        == "restricted"
+    )
 
 
 def test_disabled_app_is_absent(states: dict[str, Any]) -> None:
