@@ -1,0 +1,1 @@
+"""Policy gate: load the CrossGuard pack in-process, evaluate it faithfully, report."""

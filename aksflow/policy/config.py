@@ -1,0 +1,141 @@
+"""Reconcile a ``--policy-pack-config`` file the way the Pulumi CLI does, and validate it.
+
+The SDK's ``Configure`` only receives the reconciled map, and a policy without an
+``enforcementLevel`` there silently becomes ADVISORY, so every policy gets an explicit level.
+Order (``pkg/resource/analyzer/config.go``): schema defaults and the policy's own level, then the
+pack's ``initial_config``, then the file (``all`` first, then per-policy entries), then JSON-Schema
+validation of each policy's properties. aksflow is stricter than the CLI in two fail-closed ways:
+an unknown policy name and an unknown property are errors naming the file and key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from aksflow.errors import ConfigError
+
+from .loader import LoadedPack
+
+LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+_RESERVED = {"all", "environments"}
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """Reconciled level and properties of one policy."""
+
+    level: str
+    properties: dict[str, Any]
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read a policy config JSON object; ConfigError naming the file otherwise."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: policy config file not found") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a JSON object keyed by policy name")
+    return data
+
+
+def _level(value: Any, where: str) -> str:
+    text = getattr(value, "value", value)  # EnforcementLevel enum or string
+    if text not in LEVELS:
+        raise ConfigError(f"{where}: enforcement level must be one of {list(LEVELS)}, got {text!r}")
+    return str(text)
+
+
+def _apply(settings: PolicySettings, value: Any, where: str) -> PolicySettings:
+    if isinstance(value, str) or hasattr(value, "value"):
+        return PolicySettings(_level(value, where), settings.properties)
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: must be an enforcement level string or an object")
+    level = settings.level
+    props = dict(settings.properties)
+    for k, v in value.items():
+        if k == "enforcementLevel":
+            level = _level(v, f"{where}.enforcementLevel")
+        else:
+            props[k] = v
+    return PolicySettings(level, props)
+
+
+def _schema(policy: Any) -> dict[str, Any]:
+    cs = policy.config_schema
+    properties = dict(cs.properties) if cs is not None else {}
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if cs is not None and cs.required:
+        schema["required"] = list(cs.required)
+    return schema
+
+
+def reconcile(
+    pack: LoadedPack,
+    raw: Mapping[str, Any],
+    *,
+    source: str,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, PolicySettings]:
+    """Reconciled settings for every policy of the pack (ConfigError on any problem)."""
+    by_name = {p.name: p for p in pack.policies}
+    unknown = sorted(k for k in raw if k not in by_name and k not in _RESERVED)
+    if unknown:
+        raise ConfigError(f"{source}: unknown policy id(s) {unknown} (pack {pack.name})")
+    result: dict[str, PolicySettings] = {}
+    initial = pack.initial_config or {}
+    for name, policy in by_name.items():
+        schema = _schema(policy)
+        defaults = {
+            k: v["default"]
+            for k, v in schema["properties"].items()
+            if isinstance(v, Mapping) and "default" in v
+        }
+        own = policy.enforcement_level or pack.enforcement_level
+        settings = PolicySettings(_level(own, f"{pack.directory}: policy {name}"), defaults)
+        if name in initial:
+            settings = _apply(settings, initial[name], f"{pack.directory}: initial_config.{name}")
+        if "all" in raw:
+            settings = _apply(settings, raw["all"], f"{source}: all")
+            settings = PolicySettings(settings.level, settings.properties)
+        if name in raw and raw[name] not in (None, "", {}):
+            settings = _apply(settings, raw[name], f"{source}: {name}")
+        if overrides and name in overrides:
+            settings = PolicySettings(settings.level, {**settings.properties, **overrides[name]})
+        try:
+            jsonschema.validate(settings.properties, schema)
+        except jsonschema.ValidationError as exc:
+            where = "/".join(str(p) for p in exc.absolute_path) or "(object)"
+            raise ConfigError(
+                f"{source}: policy {name!r} config is invalid at {where}: {exc.message}"
+            ) from None
+        result[name] = settings
+    return result
+
+
+def pss_overrides(pack: LoadedPack, level: str | None) -> dict[str, dict[str, Any]]:
+    """``--pss-level``: set ``level`` on every policy whose schema has one (the pss-* controls)."""
+    if level is None:
+        return {}
+    if level not in ("baseline", "restricted"):
+        raise ConfigError(f"--pss-level must be baseline or restricted, got {level!r}")
+    out: dict[str, dict[str, Any]] = {}
+    for p in pack.policies:
+        cs = p.config_schema
+        if p.name.startswith("pss-") and cs is not None and "level" in cs.properties:
+            out[p.name] = {"level": level}
+    if not out:
+        raise ConfigError(f"--pss-level: pack {pack.name} has no pss-* policy with a level setting")
+    return out

@@ -1,0 +1,255 @@
+"""Drive pulumi_policy's own analyzer servicer in-process (what the Pulumi CLI talks gRPC to).
+
+``_PolicyAnalyzerServicer`` is private API: pulumi-policy is pinned (1.21.*) and
+``tests/policies/test_servicer_contract.py`` guards the parts used here. Calls mirror the engine:
+``Configure`` with the reconciled config, ``Analyze`` per resource on its inputs, ``AnalyzeStack``
+once on outputs. Enforcement levels, config, unknown values (advisory "can't run policy") and
+not-applicable therefore behave as in the CLI.
+
+Speed without changing semantics: a policy that exposes ``resource_types`` (aksflow's wrapper)
+returns without effect for any other type, so each resource is sent to a servicer holding only
+the policies that can react to its type; policies without ``resource_types`` always go.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import analyzer_pb2 as pb
+from pulumi_policy import StackValidationPolicy
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+from aksflow.errors import PolicyError
+
+from .config import PolicySettings
+from .loader import LoadedPack
+
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+_LEVELS = {pb.ADVISORY: "advisory", pb.MANDATORY: "mandatory", pb.REMEDIATE: "mandatory"}
+_LEVEL_TO_PB = {
+    "advisory": pb.ADVISORY,
+    "mandatory": pb.MANDATORY,
+    "remediate": pb.REMEDIATE,
+    "disabled": pb.DISABLED,
+}
+_SEVERITIES = {
+    pb.POLICY_SEVERITY_LOW: "low",
+    pb.POLICY_SEVERITY_MEDIUM: "medium",
+    pb.POLICY_SEVERITY_HIGH: "high",
+    pb.POLICY_SEVERITY_CRITICAL: "critical",
+}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource to analyse (from a stack export or a manifest)."""
+
+    urn: str
+    type: str
+    name: str
+    inputs: Mapping[str, Any]
+    outputs: Mapping[str, Any] | None = None
+    parent: str = ""
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    provider: Resource | None = None
+    protect: bool = False
+    ignore_changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """An AnalyzeDiagnostic translated to plain values."""
+
+    policy: str
+    level: str
+    severity: str
+    message: str
+    urn: str
+    resource_urn: str
+    unknown: bool
+
+
+@dataclass
+class Outcome:
+    """Everything the servicer said during one run."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    not_applicable: Counter[str] = field(default_factory=Counter)
+    evaluated: Counter[str] = field(default_factory=Counter)  # by type
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """Replace secret sig-dicts by their plaintext, or "[secret]" when only ciphertext exists."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return unwrap_secrets(value["value"]) if "value" in value else "[secret]"
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
+    """Plain JSON object -> protobuf Struct (numbers become doubles, as on the wire)."""
+    s = struct_pb2.Struct()
+    s.update(unwrap_secrets(dict(value)))
+    return s
+
+
+def _options(r: Resource) -> pb.AnalyzerResourceOptions:
+    return pb.AnalyzerResourceOptions(
+        protect=r.protect, ignoreChanges=list(r.ignore_changes), parent=r.parent
+    )
+
+
+def _provider(r: Resource) -> pb.AnalyzerProviderResource | None:
+    p = r.provider
+    if p is None:
+        return None
+    return pb.AnalyzerProviderResource(
+        type=p.type, properties=to_struct(p.inputs), urn=p.urn, name=p.name
+    )
+
+
+def _failing_policy(exc: BaseException) -> str:
+    """Name of the policy whose validate raised, read from the servicer's frame."""
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        policy = frame.f_locals.get("policy")
+        if frame.f_code.co_name in ("Analyze", "AnalyzeStack") and policy is not None:
+            return str(getattr(policy, "name", "?"))
+    return "?"
+
+
+class Analyzer:
+    """A configured set of servicers for one pack and one reconciled config."""
+
+    def __init__(self, pack: LoadedPack, settings: Mapping[str, PolicySettings]) -> None:
+        self.pack = pack
+        self.settings = settings
+        self._configure = pb.ConfigureAnalyzerRequest(
+            policyConfig={
+                name: pb.PolicyConfig(
+                    enforcementLevel=_LEVEL_TO_PB[s.level],
+                    properties=to_struct(s.properties),
+                )
+                for name, s in settings.items()
+            }
+        )
+        self.enabled = [p for p in pack.policies if settings[p.name].level != "disabled"]
+        self.severity = {
+            p.name: getattr(p.severity, "value", None) or "medium" for p in pack.policies
+        }
+        self._resource_policies = [
+            p for p in self.enabled if not isinstance(p, StackValidationPolicy)
+        ]
+        self._stack_policies = [p for p in self.enabled if isinstance(p, StackValidationPolicy)]
+        self._by_type: dict[str, _PolicyAnalyzerServicer | None] = {}
+        self._by_key: dict[tuple[str, ...], _PolicyAnalyzerServicer] = {}
+
+    def _servicer(self, policies: list[Any]) -> _PolicyAnalyzerServicer:
+        key = tuple(p.name for p in policies)
+        servicer = self._by_key.get(key)
+        if servicer is None:
+            servicer = _PolicyAnalyzerServicer(
+                self.pack.name,
+                self.pack.version,
+                list(policies),
+                self.pack.enforcement_level,
+                self.pack.initial_config,
+            )
+            servicer.Configure(self._configure, None)  # type: ignore[no-untyped-call]
+            self._by_key[key] = servicer
+        return servicer
+
+    def applicable(self, type_token: str) -> list[Any]:
+        """Enabled resource policies that can react to a type."""
+        return [
+            p
+            for p in self._resource_policies
+            if getattr(p, "resource_types", None) is None or type_token in p.resource_types
+        ]
+
+    def servicer_for(self, type_token: str) -> _PolicyAnalyzerServicer | None:
+        """The servicer for a resource type (None when no enabled policy applies)."""
+        if type_token not in self._by_type:
+            policies = self.applicable(type_token)
+            self._by_type[type_token] = self._servicer(policies) if policies else None
+        return self._by_type[type_token]
+
+    def _collect(self, response: Any, resource_urn: str, out: Outcome) -> None:
+        for d in response.diagnostics:
+            unknown = d.message.startswith(f"can't run policy '{d.policyName}'")
+            out.diagnostics.append(
+                Diagnostic(
+                    policy=d.policyName,
+                    level=_LEVELS.get(d.enforcementLevel, "advisory"),
+                    severity=_SEVERITIES.get(d.severity)
+                    or self.severity.get(d.policyName, "medium"),
+                    message=d.message,
+                    urn=d.urn or resource_urn,
+                    resource_urn=resource_urn,
+                    unknown=unknown,
+                )
+            )
+        for na in response.not_applicable:
+            out.not_applicable[na.policy_name] += 1
+
+    def analyze(self, resources: Iterable[Resource], out: Outcome) -> None:
+        """``Analyze`` each resource on its inputs."""
+        for r in resources:
+            servicer = self.servicer_for(r.type)
+            if servicer is None:
+                continue
+            request = pb.AnalyzeRequest(
+                type=r.type,
+                properties=to_struct(r.inputs),
+                urn=r.urn,
+                name=r.name,
+                options=_options(r),
+                provider=_provider(r),
+            )
+            try:
+                response = servicer.Analyze(request, None)  # type: ignore[no-untyped-call]
+            except Exception as exc:
+                raise PolicyError(
+                    f"policy {_failing_policy(exc)!r} raised on {r.urn}: {exc!r}"
+                ) from exc
+            out.evaluated[r.type] += 1
+            self._collect(response, r.urn, out)
+
+    def analyze_stack(self, resources: Sequence[Resource], out: Outcome) -> None:
+        """``AnalyzeStack`` once, on outputs (inputs when a resource has no outputs)."""
+        if not self._stack_policies:
+            return
+        servicer = self._servicer(self._stack_policies)
+        request = pb.AnalyzeStackRequest(
+            resources=[
+                pb.AnalyzerResource(
+                    type=r.type,
+                    properties=to_struct(r.outputs or r.inputs),
+                    urn=r.urn,
+                    name=r.name,
+                    options=_options(r),
+                    provider=_provider(r),
+                    parent=r.parent,
+                    dependencies=list(r.dependencies),
+                    propertyDependencies={
+                        k: pb.AnalyzerPropertyDependencies(urns=list(v))
+                        for k, v in r.property_dependencies.items()
+                    },
+                )
+                for r in resources
+            ]
+        )
+        try:
+            response = servicer.AnalyzeStack(request, None)  # type: ignore[no-untyped-call]
+        except Exception as exc:
+            raise PolicyError(f"stack policy {_failing_policy(exc)!r} raised: {exc!r}") from exc
+        self._collect(response, "", out)
