@@ -51,6 +51,11 @@ def _pod_labels(r: StackResource) -> Mapping[str, Any]:
     return {}
 
 
+def _labels_path(r: StackResource) -> str:
+    pod = pod_of(r.type, r.props)
+    return f"{pod.meta_path}.labels" if pod else "metadata.labels"
+
+
 def _kind(r: StackResource) -> str:
     return r.type.rsplit(":", 1)[-1]
 
@@ -80,7 +85,7 @@ def pdb_coverage(resources: Sequence[StackResource], cfg: Mapping[str, Any]) -> 
         ]
         if not covering:
             yield Finding(
-                "spec.template.metadata.labels",
+                _labels_path(r),
                 "no PodDisruptionBudget selects this workload.",
                 "add a policy/v1 PodDisruptionBudget (maxUnavailable: 1) selecting its pod labels.",
                 urn=r.urn,
@@ -118,7 +123,7 @@ def networkpolicy_coverage(
         )
         if not covered:
             yield Finding(
-                "spec.template.metadata.labels",
+                _labels_path(r),
                 "no NetworkPolicy selects this workload's pods.",
                 "add a default-deny NetworkPolicy (podSelector: {}) plus allow rules to the chart.",
                 urn=r.urn,

@@ -1,0 +1,145 @@
+"""``aksflow policy analyze``: run the gate on a stack export or on plain manifests.
+
+Exit 0 clean or advisory only, 1 on a mandatory violation (``ctx.exit(1)``), 2 on any error
+(raised as AksflowError for the top-level CLI to map).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from aksflow.errors import ConfigError, ProjectError
+
+from .gate import analyze_manifests, evaluate_state
+from .render import render_json, render_markdown, render_sarif, render_text
+from .report import PolicyReport
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The nearest directory upwards from ``start`` (cwd) holding Pulumi.yaml."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "Pulumi.yaml").is_file():
+            return d
+    raise ProjectError(f"{here}: no Pulumi.yaml here or in any parent directory")
+
+
+def _environment(project: Path, stack: str) -> str:
+    """``aksflow:environment`` from Pulumi.<stack>.yaml, defaulting to the stack name."""
+    import yaml
+
+    path = project / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise ProjectError(f"{path}: unknown stack {stack!r}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    env = (data.get("config") or {}).get("aksflow:environment") if isinstance(data, dict) else None
+    return str(env) if env else stack
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: state file not found") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not a JSON stack export: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a stack export must be a JSON object")
+    return data
+
+
+@click.group("policy")
+def policy() -> None:
+    """Policy gate: evaluate the CrossGuard pack offline."""
+
+
+@policy.command("analyze")
+@click.option("--state", "state_file", type=click.Path(path_type=Path), help="Stack export JSON.")
+@click.option(
+    "--manifests",
+    "manifest_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Manifest file or directory (repeatable).",
+)
+@click.option("--stack", help="Stack whose environment selects policies/config/<env>.json.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Policy config.")
+@click.option("--pss-level", type=click.Choice(["baseline", "restricted"]), help="Override.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write here, not stdout.")
+@click.option("--pack", "pack_dir", type=click.Path(path_type=Path), help="Pack directory.")
+@click.pass_context
+def analyze(
+    ctx: click.Context,
+    state_file: Path | None,
+    manifest_paths: tuple[Path, ...],
+    stack: str | None,
+    config_file: Path | None,
+    pss_level: str | None,
+    fmt: str,
+    output: Path | None,
+    pack_dir: Path | None,
+) -> None:
+    """Evaluate a stack export (--state) or manifests (--manifests); exit 1 on mandatory."""
+    if bool(state_file) == bool(manifest_paths):
+        raise ConfigError("policy analyze: give exactly one of --state or --manifests")
+    if bool(stack) == bool(config_file):
+        raise ConfigError("policy analyze: give exactly one of --stack or --config")
+    project: Path | None = None
+    if pack_dir is None or stack:
+        project = find_project_dir()
+    pack = pack_dir or (project / "policies")  # type: ignore[operator]
+    if config_file is None:
+        assert project is not None and stack is not None
+        config_file = pack / "config" / f"{_environment(project, stack)}.json"
+        if not config_file.is_file():
+            raise ConfigError(f"{config_file}: no policy config for stack {stack!r}")
+    report: PolicyReport
+    if state_file is not None:
+        report = evaluate_state(
+            _read_state(state_file),
+            policy_config=config_file,
+            pack_dir=pack,
+            project_dir=project,
+            pss_level=pss_level,
+        )
+    else:
+        report = analyze_manifests(
+            list(manifest_paths),
+            policy_config=config_file,
+            pack_dir=pack,
+            pss_level=pss_level,
+            root=project,
+        )
+    _emit(report, fmt, output)
+    if report.mandatory:
+        ctx.exit(1)
+
+
+def _emit(report: PolicyReport, fmt: str, output: Path | None) -> None:
+    if fmt == "text":
+        if output is not None:
+            with output.open("w", encoding="utf-8") as fh:
+                render_text(report, Console(file=fh, width=120, no_color=True))
+        else:
+            render_text(report, Console(soft_wrap=True))
+        return
+    text = {"json": render_json, "sarif": render_sarif, "markdown": render_markdown}[fmt](report)
+    if output is not None:
+        output.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+    else:
+        click.echo(text)
