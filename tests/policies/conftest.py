@@ -1,0 +1,29 @@
+"""Helpers for the policy tests: the real pack, its configs and pure-rule runners."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+PACK = REPO / "policies"
+CONFIGS = PACK / "config"
+DATA = Path(__file__).resolve().parent / "data"
+
+if str(PACK) not in sys.path:  # the pack's modules are importable the way the CLI runs them
+    sys.path.insert(0, str(PACK))
+
+
+def run_rule(
+    name: str, type_token: str, props: Mapping[str, Any], config: Mapping[str, Any] | None = None
+) -> list[Any]:
+    """Findings of one resource rule (pure function), [] when not applicable."""
+    from aksflow_policies.model import NotApplicable, Subject
+    from aksflow_policies.pack import RULES_BY_NAME
+
+    try:
+        return RULES_BY_NAME[name].run(Subject(type_token, "x", props), config)
+    except NotApplicable:
+        return []
