@@ -219,7 +219,7 @@ def test_shared_code_change_shows_in_every_stack(history: Path) -> None:
 
 
 def test_no_change_previews_once_and_says_so(history: Path) -> None:
-    result, doc, comment = run_diff(history, "no-change", "dev", "prod")
+    result, doc, comment = run_diff(history, "no-change", "dev", "staging")
     assert result.exit_code == 0
     assert doc["reusedBasePreview"] and not doc["hasChanges"]
     assert all(s["status"] == "no changes" for s in doc["stacks"])
