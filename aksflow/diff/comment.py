@@ -145,7 +145,7 @@ def _violations(report: DiffReport) -> list[str]:
     found = [(s.stack, v) for s in report.stacks for v in s.head_policy.violations]
     if not found:
         return [*lines, "None."]
-    found.sort(key=lambda sv: sv[1].level != "mandatory")
+    found.sort(key=lambda sv: (sv[1].level != "mandatory", not sv[1].new))  # new first
     return [*lines, *_capped([_violation(s, v) for s, v in found], "violations")]
 
 

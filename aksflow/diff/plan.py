@@ -150,7 +150,8 @@ def _compare(
         op="replace" if reasons else "update",
         properties=props,
         replace_reasons=tuple(
-            f"{r.path} {r.why} (replace-on-change: {r.pattern})" for r in reasons
+            f"{r.path} {r.why}" + (f" (rule {r.pattern})" if r.pattern != r.path else "")
+            for r in reasons
         ),
         warnings=warnings,
         ignored=tuple(ignored),

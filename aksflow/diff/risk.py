@@ -44,10 +44,10 @@ def _op_risk(stack: str, change: ResourceChange) -> Risk | None:
     if change.op == "delete":
         message = f"deletes {what} {change.name}"
     else:
-        reasons = "; ".join(change.replace_reasons) or "replace-on-change"
-        message = f"replaces {what} {change.name} ({reasons})"
+        reasons = "; ".join(change.replace_reasons) or "a replace-on-change property changed"
+        message = f"replaces {what} {change.name}: {reasons}"
         if change.type.startswith("azure-native:"):
-            message += ": deleted before it is re-created"
+            message += "; it is deleted before it is re-created"
     if change.hint:
         message += f". {change.hint}"
     return Risk("high" if label else "medium", stack, change.op, message, change.urn)
