@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,10 +21,16 @@ def run_rule(
     name: str, type_token: str, props: Mapping[str, Any], config: Mapping[str, Any] | None = None
 ) -> list[Any]:
     """Findings of one resource rule (pure function), [] when not applicable."""
-    from aksflow_policies.model import NotApplicable, Subject
-    from aksflow_policies.pack import RULES_BY_NAME
-
+    model, pack = pm("model"), pm("pack")
     try:
-        return RULES_BY_NAME[name].run(Subject(type_token, "x", props), config)
-    except NotApplicable:
+        findings: list[Any] = pack.RULES_BY_NAME[name].run(
+            model.Subject(type_token, "x", props), config
+        )
+    except model.NotApplicable:
         return []
+    return findings
+
+
+def pm(module: str) -> Any:
+    """A module of the pack (imported the way the CLI does, from policies/ on sys.path)."""
+    return importlib.import_module(f"aksflow_policies.{module}")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import REPO
+from .conftest import REPO, pm
 
 CORPUS = REPO.parent / "shared" / "conformance" / "pss"
 VERSION = "v1.37"
@@ -48,14 +48,13 @@ def test_corpus_is_present_and_complete() -> None:
 
 
 def _pss_findings(type_token: str, obj: dict[str, Any], level: str) -> list[str]:
-    from aksflow_policies.model import NotApplicable, Subject
-    from aksflow_policies.pss import RULES
-
+    model = pm("model")
     found = []
-    for rule in RULES:
+    for rule in pm("pss").RULES:
         try:
-            found += [rule.name for _ in rule.run(Subject(type_token, "x", obj), {"level": level})]
-        except NotApplicable:
+            subject = model.Subject(type_token, "x", obj)
+            found += [rule.name for _ in rule.run(subject, {"level": level})]
+        except model.NotApplicable:
             continue
     return found
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from . import fixtures as fx
-from .conftest import run_rule
+from .conftest import pm, run_rule
 
 Mut = Callable[[dict[str, Any]], None]
 POD = "kubernetes:core/v1:Pod"
@@ -56,6 +56,13 @@ def _pool0(key: str, value: Any) -> Mut:
 
 
 R = {"level": "restricted"}
+
+
+def _proc_unmasked_user_ns(d: dict[str, Any]) -> None:
+    _sc(d)["procMount"] = "Unmasked"
+    _spec(d)["hostUsers"] = False
+
+
 # (policy, type, baseline factory, mutation, config)
 RESOURCE_CASES: list[tuple[str, str, Callable[[], dict[str, Any]], Mut, dict[str, Any]]] = [
     (
@@ -185,7 +192,7 @@ RESOURCE_CASES: list[tuple[str, str, Callable[[], dict[str, Any]], Mut, dict[str
         "pss-proc-mount-restricted",
         fx.DEPLOYMENT,
         fx.deployment,
-        lambda d: (_sc(d).update(procMount="Unmasked"), _spec(d).update(hostUsers=False)),
+        _proc_unmasked_user_ns,
         R,
     ),
     (
@@ -294,21 +301,19 @@ def test_policy_passes_baseline_and_fails_mutation(case: Any) -> None:
 
 
 def test_every_policy_has_metadata_and_fixtures() -> None:
-    from aksflow_policies.pack import ALL_RULES
-
+    all_rules = pm("pack").ALL_RULES
     covered = {c[0] for c in RESOURCE_CASES} | {
         "k8s-pdb-coverage",
         "k8s-networkpolicy-coverage",
         "k8s-deprecated-apis",
     }
-    assert covered == {r.name for r in ALL_RULES}
-    for rule in ALL_RULES:
+    assert covered == {r.name for r in all_rules}
+    for rule in all_rules:
         assert rule.description and rule.remediation and rule.severity
 
 
 def test_image_parser_is_not_fooled_by_a_registry_port() -> None:
-    from aksflow_policies.hygiene import parse_image
-
+    parse_image = pm("hygiene").parse_image
     assert parse_image("registry:5000/web") == ("registry:5000/web", None, None)
     assert parse_image("registry:5000/web:1.2") == ("registry:5000/web", "1.2", None)
     assert run_rule("k8s-image-tag-pinned", fx.DEPLOYMENT, _with_image("web:latest"))
@@ -384,15 +389,13 @@ def test_internal_lb_passes_and_nodeport_fails() -> None:
 
 
 def _stack(*objs: tuple[str, dict[str, Any]]) -> list[Any]:
-    from aksflow_policies.model import StackResource
-
-    return [StackResource(t, f"urn:x::{t}::n{i}", f"n{i}", o) for i, (t, o) in enumerate(objs)]
+    make = pm("model").StackResource
+    return [make(t, f"urn:x::{t}::n{i}", f"n{i}", o) for i, (t, o) in enumerate(objs)]
 
 
 def _run_stack(name: str, resources: list[Any], config: dict[str, Any] | None = None) -> list[Any]:
-    from aksflow_policies.pack import RULES_BY_NAME
-
-    return RULES_BY_NAME[name].run_stack(resources, config)
+    findings: list[Any] = pm("pack").RULES_BY_NAME[name].run_stack(resources, config)
+    return findings
 
 
 PDB_T = "kubernetes:policy/v1:PodDisruptionBudget"
