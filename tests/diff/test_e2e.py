@@ -9,8 +9,11 @@ scenario allows, so the whole module costs a few dozen seconds.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -73,6 +76,10 @@ def _nothing(repo: Path) -> None:
     pass
 
 
+def _broken_config(repo: Path) -> None:
+    _edit(repo / "Pulumi.dev.yaml", "minCount=2 maxCount=4", "minCount=5 maxCount=4")
+
+
 def _public_node_ip(repo: Path) -> None:
     _edit(
         repo / "infra" / "components" / "node_pool.py",
@@ -89,7 +96,8 @@ SCENARIOS: list[tuple[str, Callable[[Path], None]]] = [
     ("prod-config", _prod_config),
     ("shared-code", _shared_code),
     ("no-change", _nothing),
-    ("public-ip", _public_node_ip),  # last: every later head would carry the violation
+    ("public-ip", _public_node_ip),  # late: every later head carries the violation
+    ("broken", _broken_config),  # last: nothing after it can be previewed
 ]
 
 
@@ -239,3 +247,36 @@ def test_a_new_mandatory_violation_exits_1_and_is_in_the_comment(history: Path) 
     assert dev["policy"]["base"]["mandatory"] == 0
     assert "❌ mandatory policy violations in dev" in comment
     assert f"❌ **mandatory** **new** `{mandatory[0]['policy']}`" in comment
+
+
+def _aksflow(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command line, as CI runs it (the top-level CLI maps errors to exit codes)."""
+    return subprocess.run(
+        [sys.executable, "-m", "aksflow", "diff", "--project-dir", str(repo), *args],
+        cwd=repo.parent,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_broken_config_at_the_head_exits_2_naming_file_and_key(history: Path) -> None:
+    out = history.parent / "out-broken"
+    done = _aksflow(
+        history, "--out", str(out), "--base", "broken~1", "--head", "broken", "--stack", "dev"
+    )
+    assert done.returncode == 2, done.stderr
+    assert (
+        "head broken" in done.stderr
+        and "Pulumi.dev.yaml" in done.stderr
+        and "Traceback" not in done.stderr
+    )
+    assert "the preview failed" in (out / "pr" / "comment.md").read_text()
+    assert gitrepo.git(history, "worktree", "list").count("\n") == 1
+
+
+def test_unknown_revision_exits_2(history: Path) -> None:
+    done = _aksflow(history, "--base", "does-not-exist", "--head", "HEAD")
+    assert done.returncode == 2
+    assert "unknown git revision 'does-not-exist'" in done.stderr
