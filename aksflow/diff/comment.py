@@ -265,8 +265,9 @@ def _join(blocks: Iterable[Sequence[str] | str]) -> str:
 def render_comment(report: DiffReport, *, provenance: str = "", limit: int = MAX_COMMENT) -> str:
     """The comment body for ``report``; at most ``limit`` characters (UTF-16 units)."""
     head: list[Sequence[str] | str] = [[MARKER], _headline(report)]
-    if report.error:
+    if report.error:  # nothing was diffed: say why, and nothing else
         head.append(["#### Error", "", _fence([report.error], "text")])
+        return _join([*head, _footer(report, provenance)])
     head += [_summary(report), _risks(report), _violations(report)]
     footer = _footer(report, provenance)
     budget = limit - size(_join([*head, footer])) - 200  # headroom for the notes below

@@ -121,3 +121,4 @@ def test_error_report_has_an_error_section() -> None:
         )
     )
     assert "the preview failed" in text and "#### Error" in text and "aksflow:nodePools[0]" in text
+    assert "| Stack |" not in text and "Policy violations" not in text
