@@ -72,6 +72,13 @@ def _shared_code(repo: Path) -> None:
     )
 
 
+def _loosen_policy(repo: Path) -> None:
+    path = repo / "policies" / "config" / "prod.json"
+    config = json.loads(path.read_text())
+    config["k8s-pdb-coverage"]["enforcementLevel"] = "advisory"
+    path.write_text(json.dumps(config, indent=2) + "\n")
+
+
 def _nothing(repo: Path) -> None:
     pass
 
@@ -95,6 +102,7 @@ SCENARIOS: list[tuple[str, Callable[[Path], None]]] = [
     ("delete-app", _delete_app),
     ("prod-config", _prod_config),
     ("shared-code", _shared_code),
+    ("loosen-policy", _loosen_policy),
     ("no-change", _nothing),
     ("public-ip", _public_node_ip),  # late: every later head carries the violation
     ("broken", _broken_config),  # last: nothing after it can be previewed
@@ -224,6 +232,23 @@ def test_shared_code_change_shows_in_every_stack(history: Path) -> None:
             "old": "10s",
             "new": "20s",
         } in aks["properties"]
+
+
+def test_loosened_enforcement_in_prod_is_a_high_risk(history: Path) -> None:
+    _, doc, comment = run_diff(history, "loosen-policy", "prod")
+    prod = stack(doc, "prod")
+    assert prod["status"] == "no changes"  # same resources; only the gate changed
+    assert prod["enforcementChanges"] == [
+        {
+            "environment": "prod",
+            "policy": "k8s-pdb-coverage",
+            "old": "mandatory",
+            "new": "advisory",
+            "loosened": True,
+        }
+    ]
+    assert doc["risks"][0]["level"] == "high" and doc["risks"][0]["category"] == "enforcement"
+    assert "loosens policy enforcement for k8s-pdb-coverage" in comment
 
 
 def test_no_change_previews_once_and_says_so(history: Path) -> None:
