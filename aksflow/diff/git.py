@@ -45,7 +45,10 @@ def resolve(repo: Path, rev: str) -> Revision:
     try:
         sha = git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
     except GitError:
-        raise GitError(f"unknown git revision {rev!r} in {repo}") from None
+        raise GitError(
+            f"unknown git revision {rev!r} in {repo} (in CI, fetch it first: a shallow clone "
+            "lacks the base; use actions/checkout with fetch-depth: 0)"
+        ) from None
     return Revision(rev, sha.strip())
 
 
