@@ -42,7 +42,8 @@ def code(text: str, *, cell: bool = False) -> str:
     return span.replace("|", "\\|") if cell else span
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+# Mid-line, only these change meaning (a link needs "[", a heading or list a line start).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def escape(text: str) -> str:

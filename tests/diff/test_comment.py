@@ -79,7 +79,7 @@ def test_no_changes_anywhere() -> None:
 
 def test_escaping_of_untrusted_text() -> None:
     assert escape("<img src=x> *bold* @octocat [x](y)") == (
-        "&lt;img src=x&gt; \\*bold\\* @\u200boctocat \\[x\\]\\(y\\)"
+        "&lt;img src=x&gt; \\*bold\\* @\u200boctocat \\[x\\](y)"
     )
     assert code("a`b") == "``a`b``"
     assert code("x|y", cell=True) == "`x\\|y`"
