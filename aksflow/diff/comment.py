@@ -246,7 +246,7 @@ def _details(stack: StackDiff, *, compact: bool) -> str:
 
 
 def _footer(report: DiffReport, provenance: str) -> list[str]:
-    where = f"the `aksflow-preview` artifact ({code(FULL_REPORT)})"
+    where = f"the workflow run's artifact ({code(FULL_REPORT)})"
     if report.links.get("run"):
         where = (
             f"[this run's artifacts and step summary]({report.links['run']}) ({code(FULL_REPORT)})"
