@@ -19,10 +19,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
-from pulumi_policy import StackValidationPolicy
-from pulumi_policy.policy import _PolicyAnalyzerServicer
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.policy import _NotApplicableError, _PolicyAnalyzerServicer
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from aksflow.errors import PolicyError
 
@@ -253,3 +261,133 @@ class Analyzer:
         except Exception as exc:
             raise PolicyError(f"stack policy {_failing_policy(exc)!r} raised: {exc!r}") from exc
         self._collect(response, "", out)
+
+
+def wire(value: Any) -> Any:
+    """What a protobuf Struct round trip makes of plain JSON: ints become floats."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | float):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {k: wire(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [wire(v) for v in value]
+    return value
+
+
+class FastAnalyzer(Analyzer):
+    """The servicer's Analyze/AnalyzeStack loop without per-policy protobuf round trips.
+
+    Only for policies built by the aksflow pack (``AksflowResourcePolicy`` /
+    ``AksflowStackPolicy``, recognised by their ``rule`` attribute): their validators only read
+    ``args.props``, so one deserialised, unknown-checking proxy per resource can be shared by all
+    of them. Everything else the servicer does is reproduced line for line (levels, remediate ->
+    mandatory, config copies, message format, UnknownValueError -> advisory "can't run policy",
+    not_applicable); ``tests/policies/test_fast_path.py`` asserts identical output on the PSS
+    corpus and the state fixtures. Packs with any other policy fall back to the servicer. The
+    stack-export gate (``evaluate_state``) always uses the servicer.
+    """
+
+    def __init__(self, pack: LoadedPack, settings: Mapping[str, PolicySettings]) -> None:
+        super().__init__(pack, settings)
+        self.usable = all(hasattr(p, "rule") for p in pack.policies)
+        self._config: dict[str, dict[str, Any] | None] = {}
+        for name, s in settings.items():
+            props = json_format.MessageToDict(to_struct(s.properties))
+            self._config[name] = props or None
+
+    def _diag(
+        self, policy: Any, level: str, message: str, urn: str, resource_urn: str
+    ) -> Diagnostic:
+        return Diagnostic(
+            policy=policy.name,
+            level=level,
+            severity=self.severity[policy.name],
+            message=message,
+            urn=urn or resource_urn,
+            resource_urn=resource_urn,
+            unknown=False,
+        )
+
+    def _run(self, policy: Any, args: Any, resource_urn: str, out: Outcome) -> None:
+        level = self.settings[policy.name].level
+        level = "mandatory" if level == "remediate" else level
+
+        def report(message: str, urn: str | None = None) -> None:
+            text = policy.description + (f"\n{message}" if message else "")
+            out.diagnostics.append(self._diag(policy, level, text, urn or "", resource_urn))
+
+        try:
+            result = policy.validate(args, report)
+            if result is not None:  # our validators are synchronous
+                raise PolicyError(f"policy {policy.name!r} returned an awaitable")
+        except UnknownValueError as e:
+            out.diagnostics.append(
+                Diagnostic(
+                    policy=policy.name,
+                    level="advisory",
+                    severity=self.severity[policy.name],
+                    message=(
+                        f"can't run policy '{policy.name}' from policy pack "
+                        f"'{self.pack.name}@v{self.pack.version}' during preview: {e.message}"
+                    ),
+                    urn=resource_urn,
+                    resource_urn=resource_urn,
+                    unknown=True,
+                )
+            )
+        except _NotApplicableError:
+            out.not_applicable[policy.name] += 1
+        except PolicyError:
+            raise
+        except Exception as exc:
+            raise PolicyError(f"policy {policy.name!r} raised on {resource_urn}: {exc!r}") from exc
+
+    def _cfg(self, name: str) -> dict[str, Any] | None:
+        config = self._config.get(name)
+        return dict(config) if config else None
+
+    def analyze(self, resources: Iterable[Resource], out: Outcome) -> None:
+        """Analyze each resource with one shared proxy."""
+        if not self.usable:
+            super().analyze(resources, out)
+            return
+        opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+        for r in resources:
+            policies = self.applicable(r.type)
+            if not policies:
+                continue
+            props = unknown_checking_proxy(wire(unwrap_secrets(dict(r.inputs))))
+            for policy in policies:
+                args = ResourceValidationArgs(
+                    r.type, props, r.urn, r.name, opts, None, self._cfg(policy.name), {}
+                )
+                self._run(policy, args, r.urn, out)
+            out.evaluated[r.type] += 1
+
+    def analyze_stack(self, resources: Sequence[Resource], out: Outcome) -> None:
+        """Stack policies on shared PolicyResource objects."""
+        if not self.usable:
+            super().analyze_stack(resources, out)
+            return
+        if not self._stack_policies:
+            return
+        opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+        stack_resources = [
+            PolicyResource(
+                r.type,
+                unknown_checking_proxy(wire(unwrap_secrets(dict(r.outputs or r.inputs)))),
+                r.urn,
+                r.name,
+                opts,
+                None,
+                None,
+                [],
+                {},
+            )
+            for r in resources
+        ]
+        for policy in self._stack_policies:
+            args = StackValidationArgs(stack_resources, self._cfg(policy.name), {})
+            self._run(policy, args, "", out)

@@ -16,7 +16,7 @@ from typing import Any
 from aksflow.errors import PolicyError
 
 from .config import pss_overrides, read_config_file, reconcile
-from .engine import Analyzer, Outcome, Resource
+from .engine import Analyzer, FastAnalyzer, Outcome, Resource
 from .loader import LoadedPack, load_pack
 from .report import PolicyInfo, PolicyReport, Violation
 
@@ -118,15 +118,15 @@ def _locate(urn: str, by_urn: Mapping[str, Mapping[str, Any]]) -> Location | Non
 
 
 def prepare(
-    pack_dir: Path, policy_config: Path, pss_level: str | None
+    pack_dir: Path, policy_config: Path, pss_level: str | None, *, fast: bool = False
 ) -> tuple[LoadedPack, Analyzer]:
-    """Load the pack, reconcile the config and configure the analyzer."""
+    """Load the pack, reconcile the config and configure the analyzer (servicer unless fast)."""
     pack = load_pack(pack_dir)
     raw = read_config_file(policy_config)
     settings = reconcile(
         pack, raw, source=str(policy_config), overrides=pss_overrides(pack, pss_level)
     )
-    analyzer = Analyzer(pack, settings)
+    analyzer = FastAnalyzer(pack, settings) if fast else Analyzer(pack, settings)
     if not analyzer.enabled:
         raise PolicyError(f"{policy_config}: every policy of pack {pack.name} is disabled")
     return pack, analyzer
@@ -221,13 +221,18 @@ def analyze_manifests(
     pack_dir: Path,
     pss_level: str | None = None,
     root: Path | None = None,
+    fast: bool = True,
 ) -> PolicyReport:
-    """Evaluate plain Kubernetes manifests (files or directories) through the same servicer."""
+    """Evaluate plain Kubernetes manifests (files or directories).
+
+    ``fast`` uses :class:`~aksflow.policy.engine.FastAnalyzer` (same results as the servicer,
+    asserted by tests); ``fast=False`` drives the servicer as ``evaluate_state`` always does.
+    """
     from .manifests import resources_from_manifests  # local: manifests imports Location
 
     resources, locations = resources_from_manifests(paths, root=root)
     if not resources:
         raise PolicyError(f"no Kubernetes object found in {[str(p) for p in paths]}")
-    _, analyzer = prepare(pack_dir, policy_config, pss_level)
+    _, analyzer = prepare(pack_dir, policy_config, pss_level, fast=fast)
     fallback = next(iter(locations.values()))
     return run(analyzer, resources, locations, fallback=fallback, stack="manifests")

@@ -7,6 +7,7 @@ PyYAML's C loader when available.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -26,6 +27,14 @@ except AttributeError:  # pragma: no cover - depends on the libyaml build
 
 _SEPARATOR = re.compile(r"^---(?:\s.*)?$")
 _SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _plain_json(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_json(v) for v in value)
+    return value is None or isinstance(value, str | int | float | bool)
 
 
 def type_token(api_version: str, kind: str) -> str:
@@ -81,6 +90,8 @@ def load_objects(path: Path) -> Iterator[tuple[dict[str, Any], int]]:
             raise ConfigError(f"{path}:{start}: invalid YAML: {exc}") from exc
         if obj is None:
             continue
+        if not _plain_json(obj):  # e.g. unquoted dates: Kubernetes would see strings
+            obj = json.loads(json.dumps(obj, default=str))
         if not isinstance(obj, dict) or "kind" not in obj or "apiVersion" not in obj:
             raise ConfigError(f"{path}:{start}: not a Kubernetes object (apiVersion/kind missing)")
         line = _first_content_line(start, doc)

@@ -112,13 +112,14 @@ class Ctx:
     def containers(self) -> Iterable[Container]:
         """Containers not exempted by image glob."""
         for c in self.pod.containers():
-            image = c.body.get("image")
-            if (
-                self.exempt_images
-                and isinstance(image, str)
-                and any(fnmatch.fnmatchcase(image, g) for g in self.exempt_images)
-            ):
-                continue
+            # Read the image only when exemptions exist: an unknown image (preview) must not
+            # turn every PSS control into an advisory "can't run policy".
+            if self.exempt_images:
+                image = c.body.get("image")
+                if isinstance(image, str) and any(
+                    fnmatch.fnmatchcase(image, g) for g in self.exempt_images
+                ):
+                    continue
             yield c
 
 

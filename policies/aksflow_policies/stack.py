@@ -43,6 +43,14 @@ def _ns(r: StackResource) -> Any:
     return get(r.props, "metadata", "namespace")
 
 
+def _by_namespace(resources: Iterable[StackResource]) -> dict[Any, list[StackResource]]:
+    """Index resources by namespace: coverage checks stay linear in the stack size."""
+    index: dict[Any, list[StackResource]] = {}
+    for r in resources:
+        index.setdefault(_ns(r), []).append(r)
+    return index
+
+
 def _pod_labels(r: StackResource) -> Mapping[str, Any]:
     pod = pod_of(r.type, r.props)
     labels = pod.meta.get("labels") if pod else None
@@ -63,7 +71,7 @@ def _kind(r: StackResource) -> str:
 def pdb_coverage(resources: Sequence[StackResource], cfg: Mapping[str, Any]) -> Iterable[Finding]:
     """Deployments/StatefulSets have enough replicas and a PDB that allows disruptions."""
     min_replicas = float(cfg.get("minReplicas") or 0)
-    pdbs = [r for r in resources if r.type in PDB_TYPES]
+    pdbs = _by_namespace(r for r in resources if r.type in PDB_TYPES)
     for r in resources:
         if r.type not in LONG_RUNNING_TYPES or _kind(r) not in _PDB_KINDS:
             continue
@@ -80,8 +88,8 @@ def pdb_coverage(resources: Sequence[StackResource], cfg: Mapping[str, Any]) -> 
         labels = _pod_labels(r)
         covering = [
             p
-            for p in pdbs
-            if _ns(p) == _ns(r) and selector_matches(get(p.props, "spec", "selector"), labels)
+            for p in pdbs.get(_ns(r), ())
+            if selector_matches(get(p.props, "spec", "selector"), labels)
         ]
         if not covering:
             yield Finding(
@@ -107,19 +115,15 @@ def networkpolicy_coverage(
     resources: Sequence[StackResource], cfg: Mapping[str, Any]
 ) -> Iterable[Finding]:
     """Every workload's pods are selected by some NetworkPolicy in their namespace."""
-    policies = [r for r in resources if r.type == NETPOL]
+    policies = _by_namespace(r for r in resources if r.type == NETPOL)
     for r in resources:
         if r.type not in WORKLOAD_TYPES:
             continue
         labels = _pod_labels(r)
         covered = any(
-            _ns(p) == _ns(r)
-            and (
-                get(p.props, "spec", "podSelector") == {}
-                or not get(p.props, "spec", "podSelector")
-                or selector_matches(get(p.props, "spec", "podSelector"), labels)
-            )
-            for p in policies
+            not get(p.props, "spec", "podSelector")  # {} (or absent) selects every pod
+            or selector_matches(get(p.props, "spec", "podSelector"), labels)
+            for p in policies.get(_ns(r), ())
         )
         if not covered:
             yield Finding(
