@@ -28,6 +28,7 @@ from pulumi.runtime.mocks import MockEngine, MockSettings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from aksflow.engine.lazy_sdk import defer_heavy_packages
 from aksflow.engine.mocks import OfflineMocks
 from aksflow.engine.monitor import ChartExpander, Recorded, RecordingMonitor
 from aksflow.engine.state import export
@@ -143,6 +144,7 @@ def preview_stack(
         pulumi.runtime.register_stack_transformation(_drop_aliases)
         runpy.run_path(str(entry), run_name="__main__")
 
+    defer_heavy_packages()
     with _program_context(project):
         _configure(project, stack, monitor, diagnostics)
         runtime_config.set_all_config(dict(config.values), sorted(config.secret_keys))
