@@ -55,7 +55,7 @@ class _DeferredLoader:
         spec.loader = self.original
         loaded_fully = False
 
-        def __getattr__(name: str) -> Any:
+        def __getattr__(name: str) -> Any:  # noqa: N807 - the module-level hook PEP 562 names
             nonlocal loaded_fully
             if name.startswith("__") or loaded_fully:
                 raise AttributeError(name)
@@ -84,7 +84,7 @@ def defer_heavy_packages() -> None:
     for fullname, module_for in DEFERRED.items():
         # The SDKs' own lazy import: the existing module, or a new lazy one in sys.modules
         # that the package's parent will pick up (a plain import would execute it).
-        module = lazy_import(fullname)
+        module = lazy_import(fullname)  # type: ignore[no-untyped-call]
         if type(module).__name__ != "_LazyModule":
             continue  # already executed: nothing left to save
         spec = module.__spec__
