@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run-diff.sh: the credential-free PR preview. Runs `aksflow diff` between the PR's base and
-# the merge commit, stores the PR number beside the outputs for the comment workflow, copies the
-# comment into the job summary and publishes the affected stacks.
+# the merge commit, stores the PR number beside the outputs for the comment workflow, adds the
+# verdict to the job summary (aksflow diff writes the comment there) and publishes the affected
+# stacks.
 #
 # Inputs (env): BASE_SHA, HEAD_SHA (40-hex commits), PR_NUMBER (integer).
 # Outputs: out/pr/{comment.md,diff.json,pr-number,exit-code}; step outputs `stacks`, `exit-code`.
@@ -40,10 +41,8 @@ case "$rc" in
   1) verdict="**mandatory policy violation**" ;;
   *) verdict="**aksflow diff failed (exit ${rc})**; see the log" ;;
 esac
+# aksflow diff itself appends the comment to $GITHUB_STEP_SUMMARY; add only the verdict.
 summary "## Offline preview (no credentials)" "" "Result: ${verdict}." ""
-if [[ -f "$out/comment.md" ]]; then
-  summary "$(cat "$out/comment.md")"
-fi
 
 set_output exit-code "$rc"
 set_output stacks "$("$(dirname "${BASH_SOURCE[0]}")/affected-stacks.sh" "$out/diff.json")"

@@ -112,7 +112,9 @@ def test_run_diff_records_data_and_never_fails_before_upload(
     assert (out / "exit-code").read_text().strip() == str(exit_code)
     assert sandbox.outputs() == {"exit-code": str(exit_code), "stacks": '["staging"]'}
     assert f"aksflow diff --base {BASE} --head {HEAD}" in sandbox.logged()
-    assert "# Preview" in sandbox.summary()
+    # The verdict only: aksflow diff writes the comment to the summary itself.
+    assert "Result:" in sandbox.summary()
+    assert "# Preview" not in sandbox.summary()
 
 
 def test_run_diff_writes_a_comment_when_aksflow_wrote_none(sandbox: Sandbox) -> None:
