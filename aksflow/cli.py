@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a mandatory policy violation, 2 an error the user can f
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,10 @@ def main(ctx: click.Context, debug: bool) -> None:
     """Offline previews, policy gates and pull-request diffs for the AKS platform."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+
+
+def _output_width() -> int | None:
+    return None if sys.stdout.isatty() else 160
 
 
 def _project_dir(value: str | None) -> Path:
@@ -85,7 +90,8 @@ def preview(
     root = _project_dir(project_dir)
     if not out_dir.is_absolute():
         out_dir = Path.cwd() / out_dir
-    console = None if quiet else Console(highlight=False)
+    # Piped output (CI logs) would otherwise be cut at 80 columns, mid type token.
+    console = None if quiet else Console(highlight=False, width=_output_width())
     progress = None if quiet else Console(stderr=True)
     results = run_preview(
         root, stacks, out_dir, helm_binary=helm_binary, console=console, progress=progress
