@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from aksflow.errors import ConfigError, ProjectError
 
@@ -132,6 +131,8 @@ def analyze(
 
 def _emit(report: PolicyReport, fmt: str, output: Path | None) -> None:
     if fmt == "text":
+        from rich.console import Console
+
         if output is not None:
             with output.open("w", encoding="utf-8") as fh:
                 render_text(report, Console(file=fh, width=120, no_color=True))

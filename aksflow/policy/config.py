@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from aksflow.errors import ConfigError
 
 from .loader import LoadedPack
@@ -94,6 +92,8 @@ def reconcile(
     unknown = sorted(k for k in raw if k not in by_name and k not in _RESERVED)
     if unknown:
         raise ConfigError(f"{source}: unknown policy id(s) {unknown} (pack {pack.name})")
+    import jsonschema  # deferred: ~70 ms of start-up the manifest benchmark counts
+
     result: dict[str, PolicySettings] = {}
     initial = pack.initial_config or {}
     for name, policy in by_name.items():

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from .report import PolicyReport, Violation
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_NAME = "aksflow-policy-gate"
@@ -38,6 +38,8 @@ def render_json(report: PolicyReport) -> str:
 
 def render_text(report: PolicyReport, console: Console) -> None:
     """Pulumi-CLI-like "Policies:" section plus a summary line, via rich."""
+    from rich.markup import escape
+
     icon = "❌" if report.mandatory else ("⚠️" if report.violations else "✅")
     console.print("Policies:")
     console.print(f"    {icon} {escape(report.pack)}@v{escape(report.pack_version)}")
