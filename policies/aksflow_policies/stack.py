@@ -72,14 +72,30 @@ def pdb_coverage(resources: Sequence[StackResource], cfg: Mapping[str, Any]) -> 
     """Deployments/StatefulSets have enough replicas and a PDB that allows disruptions."""
     min_replicas = float(cfg.get("minReplicas") or 0)
     pdbs = _by_namespace(r for r in resources if r.type in PDB_TYPES)
+    hpas = {
+        (
+            _ns(h),
+            get(h.props, "spec", "scaleTargetRef", "kind"),
+            get(h.props, "spec", "scaleTargetRef", "name"),
+        ): h
+        for h in resources
+        if h.type.endswith(":HorizontalPodAutoscaler")
+    }
     for r in resources:
         if r.type not in LONG_RUNNING_TYPES or _kind(r) not in _PDB_KINDS:
             continue
-        replicas = get(r.props, "spec", "replicas")
-        replicas_n = float(replicas) if isinstance(replicas, int | float) else 1.0
+        hpa = hpas.get((_ns(r), _kind(r), get(r.props, "metadata", "name")))
+        if hpa is not None:  # an HPA owns the replica count: its floor is what matters
+            floor = get(hpa.props, "spec", "minReplicas")
+            replicas_n = float(floor) if isinstance(floor, int | float) else 1.0
+            where = f"{hpa.label} spec.minReplicas"
+        else:
+            replicas = get(r.props, "spec", "replicas")
+            replicas_n = float(replicas) if isinstance(replicas, int | float) else 1.0
+            where = "spec.replicas"
         if min_replicas and replicas_n < min_replicas:
             yield Finding(
-                "spec.replicas",
+                where,
                 f"runs {replicas_n:g} replica(s), fewer than {min_replicas:g}.",
                 f"set spec.replicas >= {min_replicas:g} (or an HPA minReplicas).",
                 urn=r.urn,

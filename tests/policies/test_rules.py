@@ -412,6 +412,16 @@ def test_pdb_coverage() -> None:
     single = _stack((fx.DEPLOYMENT, fx.deployment(replicas=1.0)), (PDB_T, fx.pdb()))
     findings = _run_stack("k8s-pdb-coverage", single, {"minReplicas": 2})
     assert findings and findings[0].urn == single[0].urn
+    hpa = {
+        "metadata": {"name": "web", "namespace": "apps"},
+        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "minReplicas": 3.0},
+    }
+    unset = fx.deployment()
+    del unset["spec"]["replicas"]
+    hpa_t = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+    with_hpa = _stack((fx.DEPLOYMENT, unset), (PDB_T, fx.pdb()), (hpa_t, hpa))
+    assert _run_stack("k8s-pdb-coverage", with_hpa, {"minReplicas": 2}) == []
+    assert _run_stack("k8s-pdb-coverage", with_hpa[:2], {"minReplicas": 2})
     other_ns = fx.pdb(ns="other")
     assert _run_stack(
         "k8s-pdb-coverage", _stack((fx.DEPLOYMENT, fx.deployment()), (PDB_T, other_ns))
