@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -73,7 +73,6 @@ class PolicyReport:
     not_applicable: tuple[tuple[str, int], ...] = ()
     unknown_skips: int = 0
     stack: str = ""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def mandatory(self) -> tuple[Violation, ...]:
