@@ -25,7 +25,9 @@ class AksflowGroup(click.Group):
         except AksflowError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            Console(stderr=True).print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+            Console(stderr=True, soft_wrap=True).print(
+                f"[bold red]error:[/bold red] {exc}", highlight=False
+            )
             ctx.exit(exc.exit_code)
 
 

@@ -19,14 +19,17 @@ def test_web_chart_children_are_resources_parented_to_the_chart(
     chart = one(state, CHART, lambda r: r["urn"].endswith("::web"))
     children = [r for r in state["deployment"]["resources"] if r.get("parent") == chart["urn"]]
     kinds = sorted(r["type"] for r in children)
-    assert kinds == [
-        "kubernetes:apps/v1:Deployment",
-        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-        "kubernetes:core/v1:Service",
-        "kubernetes:core/v1:ServiceAccount",
-        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-        "kubernetes:policy/v1:PodDisruptionBudget",
-    ]
+    autoscaled = ["kubernetes:autoscaling/v2:HorizontalPodAutoscaler"] if stack != "dev" else []
+    assert kinds == sorted(
+        [
+            "kubernetes:apps/v1:Deployment",
+            *autoscaled,  # dev runs one replica without an HPA (apps/web/values-dev.yaml)
+            "kubernetes:core/v1:Service",
+            "kubernetes:core/v1:ServiceAccount",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            "kubernetes:policy/v1:PodDisruptionBudget",
+        ]
+    )
     for child in children:
         # Same name for every kind (the provider's "<chart>:<namespace>/<name>"), distinct URNs.
         assert child["urn"].endswith("$" + child["type"] + "::web:web/web")
