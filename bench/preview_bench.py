@@ -55,6 +55,7 @@ def best_of(runs: int, args: list[str], cwd: Path) -> Sample:
 
 def generated_project(directory: Path, pools: int) -> Path:
     """A copy of the project with a ``bench`` stack (dev profile) holding ``pools`` user pools."""
+    directory.mkdir(parents=True)
     for part in PROJECT_PARTS:
         source = ROOT / part
         if source.is_dir():
