@@ -116,7 +116,7 @@ class _ChartExpander:
 
 def _preview_one(project: Project, stack: str, renderer_factory: _RendererFactory) -> StackPreview:
     config = load_stack_config(project, stack)
-    environment = config.values.get(f"{project.name}:environment") or stack
+    environment = config.environment
     kube_version = config.values.get(f"{project.name}:kubernetesVersion", "")
     expander = _ChartExpander(project, renderer_factory, environment, kube_version)
     try:

@@ -59,6 +59,8 @@ class StackConfig:
     file: Path
     values: Mapping[str, str]
     secret_keys: frozenset[str] = field(default_factory=frozenset)
+    environment: str = ""
+    """The stack's environment profile: ``<project>:environment``, else the stack name."""
 
 
 def _read_yaml(path: Path) -> Any:
@@ -193,4 +195,15 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
                     f"{path.name}: {full}: must be encrypted (pulumi config set --secret)"
                 )
         values[full] = _encode(value)
-    return StackConfig(stack=stack, file=path, values=values, secret_keys=frozenset(secret_keys))
+    environment = (
+        ""
+        if f"{project.name}:environment" in secret_keys
+        else values.get(f"{project.name}:environment", "")
+    )
+    return StackConfig(
+        stack=stack,
+        file=path,
+        values=values,
+        secret_keys=frozenset(secret_keys),
+        environment=environment or stack,
+    )

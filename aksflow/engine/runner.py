@@ -145,7 +145,7 @@ def preview_stack(
     """Run ``project``'s program for ``stack`` under the mock engine and record its graph."""
     started = time.perf_counter()
     config: StackConfig = load_stack_config(project, stack)
-    environment = config.values.get(f"{project.name}:environment") or stack
+    environment = config.environment
     kube_version = config.values.get(f"{project.name}:kubernetesVersion", "")
     monitor = RecordingMonitor(
         OfflineMocks(),

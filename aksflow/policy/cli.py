@@ -12,35 +12,12 @@ from typing import Any
 
 import click
 
-from aksflow.errors import ConfigError, ProjectError
+from aksflow.errors import ConfigError
+from aksflow.project import find_project_dir, load_project, load_stack_config
 
 from .gate import analyze_manifests, evaluate_state
 from .render import render_json, render_markdown, render_sarif, render_text
 from .report import PolicyReport
-
-
-def find_project_dir(start: Path | None = None) -> Path:
-    """The nearest directory upwards from ``start`` (cwd) holding Pulumi.yaml."""
-    here = (start or Path.cwd()).resolve()
-    for d in (here, *here.parents):
-        if (d / "Pulumi.yaml").is_file():
-            return d
-    raise ProjectError(f"{here}: no Pulumi.yaml here or in any parent directory")
-
-
-def _environment(project: Path, stack: str) -> str:
-    """``aksflow:environment`` from Pulumi.<stack>.yaml, defaulting to the stack name."""
-    import yaml
-
-    path = project / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        raise ProjectError(f"{path}: unknown stack {stack!r}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
-    env = (data.get("config") or {}).get("aksflow:environment") if isinstance(data, dict) else None
-    return str(env) if env else stack
 
 
 def _read_state(path: Path) -> dict[str, Any]:
@@ -100,11 +77,12 @@ def analyze(
         raise ConfigError("policy analyze: give exactly one of --stack or --config")
     project: Path | None = None
     if pack_dir is None or stack:
-        project = find_project_dir()
+        project = find_project_dir(Path.cwd())
     pack = pack_dir or (project / "policies")  # type: ignore[operator]
     if config_file is None:
         assert project is not None and stack is not None
-        config_file = pack / "config" / f"{_environment(project, stack)}.json"
+        environment = load_stack_config(load_project(project), stack).environment
+        config_file = pack / "config" / f"{environment}.json"
         if not config_file.is_file():
             raise ConfigError(f"{config_file}: no policy config for stack {stack!r}")
     report: PolicyReport

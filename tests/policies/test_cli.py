@@ -95,7 +95,10 @@ def test_pss_level_override_flips_the_result() -> None:
 def test_stack_selects_env_config_and_pack_from_project(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "Pulumi.yaml").write_text("name: aksflow\nruntime: python\n")
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: aksflow\nruntime: python\nconfig:\n"
+        "  aksflow:environment: {type: string, default: '', description: profile}\n"
+    )
     (tmp_path / "Pulumi.ci.yaml").write_text(
         yaml.safe_dump({"config": {"aksflow:environment": "prod"}})
     )
