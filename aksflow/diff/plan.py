@@ -26,7 +26,13 @@ from aksflow.diff.paths import (
     parse_path,
     under,
 )
-from aksflow.diff.replace import ReplaceTable, TypeRules, apply_time_immutable, normalized
+from aksflow.diff.replace import (
+    ReplaceTable,
+    TypeRules,
+    apply_time_immutable,
+    normalized,
+    recreated_by_aks,
+)
 from aksflow.diff.replace import replacements as forced
 
 # Last key segments whose string values are credentials, whatever the resource.
@@ -128,7 +134,8 @@ def _compare(
         old_outputs=base.get("outputs") or {},
         provider_inputs=provider_inputs,
     )
-    forced_paths = [parse_path(r.path) for r in reasons]
+    recreated = recreated_by_aks(rules, paths)
+    forced_paths = [parse_path(r.path) for r in reasons] + [parse_path(p) for p in recreated]
     props = tuple(
         PropertyChange(
             path=format_path(path),
@@ -147,12 +154,13 @@ def _compare(
     return ResourceChange(
         urn=str(head["urn"]),
         type=type_token,
-        op="replace" if reasons else "update",
+        op="replace" if reasons or recreated else "update",
         properties=props,
         replace_reasons=tuple(
             f"{r.path} {r.why}" + (f" (rule {r.pattern})" if r.pattern != r.path else "")
             for r in reasons
-        ),
+        )
+        + tuple(f"{path} changed: AKS cannot change it on an existing pool" for path in recreated),
         warnings=warnings,
         ignored=tuple(ignored),
         source=head.get("sourcePosition"),

@@ -80,6 +80,7 @@ class TypeRules:
     compare: Mapping[Path, Normalizer] = field(default_factory=dict)
     mutable_with: MutableRule | None = None
     apply_time_immutable: tuple[Path, ...] = ()
+    recreated_by_aks: tuple[Path, ...] = ()
     cluster_scoped: bool = False
 
 
@@ -108,6 +109,7 @@ class ReplaceTable:
         self._cluster_scoped = frozenset(data.get("clusterScopedKinds", ()))
         self.kubernetes_provider_keys = tuple(data.get("kubernetesProviderReplaceOn", ()))
         self._apply_time: Mapping[str, Any] = data.get("applyTimeImmutable", {})
+        self._recreated: Mapping[str, Any] = data.get("recreatedByAks", {})
         self._cache: dict[str, TypeRules] = {}
         for type_token, entry in self._types.items():  # the provider never looks deeper
             for text in entry["replaceOnChanges"]:
@@ -159,6 +161,7 @@ class ReplaceTable:
             compare=compare,
             mutable_with=mutable,
             apply_time_immutable=tuple(parse_path(p) for p in self._apply_time.get(type_token, ())),
+            recreated_by_aks=tuple(parse_path(p) for p in self._recreated.get(type_token, ())),
             cluster_scoped=provider == "kubernetes" and kind in self._cluster_scoped,
         )
 
@@ -272,12 +275,15 @@ def replacements(
     return found
 
 
+def _hits(patterns: Sequence[Path], changed: Sequence[Path]) -> list[str]:
+    return sorted({format_path(p) for p in patterns for path in changed if under(path, p)})
+
+
 def apply_time_immutable(rules: TypeRules, changed: Sequence[Path]) -> list[str]:
     """Changed paths the provider updates in place but AKS refuses on an existing pool."""
-    hits = {
-        format_path(pattern)
-        for pattern in rules.apply_time_immutable
-        for path in changed
-        if under(path, pattern)
-    }
-    return sorted(hits)
+    return _hits(rules.apply_time_immutable, changed)
+
+
+def recreated_by_aks(rules: TypeRules, changed: Sequence[Path]) -> list[str]:
+    """Changed paths that only land by recreating the pool (planned as a replacement)."""
+    return _hits(rules.recreated_by_aks, changed)

@@ -39,10 +39,17 @@ def test_vm_size_replaces_a_pool_but_counts_update_in_place() -> None:
     assert plan_one(POOL_T, pool(), pool(maxCount=5)).op == "update"
 
 
-def test_availability_zones_update_in_place_with_an_aks_warning() -> None:
-    change = plan_one(POOL_T, pool(), pool(availabilityZones=["1"]))
-    assert change.op == "update"
-    assert any("availabilityZones" in w and "AKS" in w for w in change.warnings)
+@pytest.mark.parametrize(
+    "changed", [{"availabilityZones": ["1"]}, {"osType": "Windows"}, {"maxPods": 50}]
+)
+def test_pool_properties_aks_cannot_change_in_place_are_replaces(
+    changed: dict[str, Any],
+) -> None:
+    change = plan_one(POOL_T, pool(), pool(**changed))
+    assert change.op == "replace"
+    (path,) = changed
+    assert change.replace_reasons == (f"{path} changed: AKS cannot change it on an existing pool",)
+    assert change.properties and all(p.replaces for p in change.properties)
 
 
 def test_location_compares_ignoring_case_and_spaces() -> None:
