@@ -131,3 +131,34 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [["--help"], ["preview", "--help"]])
 def test_help(args: list[str]) -> None:
     assert invoke(*args)[0] == 0
+
+
+def test_chart_render_failure_exits_2_naming_app_environment_and_template(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    template = project_copy / "apps" / "web" / "chart" / "templates" / "service.yaml"
+    template.write_text(template.read_text() + "\n{{ .Values.missing.field }}\n")
+    out = tmp_path / "out"
+    code, _, err = invoke(
+        "preview", "--project-dir", str(project_copy), "--stack", "dev", "--out", str(out)
+    )
+    assert code == 2
+    assert "app web (dev)" in err and "templates/service.yaml" in err
+    assert "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_values_breaking_the_chart_schema_exit_2(project_copy: Path, tmp_path: Path) -> None:
+    values = project_copy / "apps" / "web" / "values-prod.yaml"
+    values.write_text(values.read_text() + "\nreplicaCount: lots\n")
+    code, _, err = invoke(
+        "preview",
+        "--project-dir",
+        str(project_copy),
+        "--stack",
+        "prod",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert code == 2
+    assert "app web (prod)" in err and "values.schema.json" in err
