@@ -8,10 +8,11 @@ props are the pool fields themselves.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from .model import Finding, Rule, Subject, get, is_list, is_map, items
+from .model import Finding, Rule, Subject, get, is_list, is_map, items, resource_rule
 
 MC = "azure-native:containerservice:ManagedCluster"
 AP = "azure-native:containerservice:AgentPool"
@@ -336,27 +337,7 @@ def sku_tier(s: Subject, cfg: Mapping[str, Any]) -> Iterable[Finding]:
         )
 
 
-def _rule(
-    name: str,
-    description: str,
-    severity: str,
-    tier: int,
-    remediation: str,
-    check: Any,
-    types: frozenset[str] = CLUSTER,
-    config: Mapping[str, Mapping[str, Any]] | None = None,
-) -> Rule:
-    return Rule(
-        name=name,
-        description=description,
-        severity=severity,
-        tier=tier,
-        remediation=remediation,
-        types=types,
-        check=check,
-        config=config or {},
-        tags=_TAGS,
-    )
+_rule = functools.partial(resource_rule, _TAGS, types=CLUSTER)
 
 
 def _strings(default: Sequence[str], description: str) -> dict[str, Any]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .model import Finding, Rule, Subject, get, items
+from .model import Finding, Rule, Subject, get, items, resource_rule
 from .podspec import LONG_RUNNING_TYPES, WORKLOAD_TYPES, pod_of
 
 SERVICE = "kubernetes:core/v1:Service"
@@ -169,27 +170,7 @@ _NAMESPACED_KINDS = WORKLOAD_TYPES | {
 }
 
 
-def _rule(
-    name: str,
-    description: str,
-    severity: str,
-    tier: int,
-    remediation: str,
-    check: Any,
-    types: frozenset[str],
-    config: Mapping[str, Mapping[str, Any]] | None = None,
-) -> Rule:
-    return Rule(
-        name=name,
-        description=description,
-        severity=severity,
-        tier=tier,
-        remediation=remediation,
-        types=types,
-        check=check,
-        config=config or {},
-        tags=_TAGS,
-    )
+_rule = functools.partial(resource_rule, _TAGS)
 
 
 RULES: Sequence[Rule] = (

@@ -181,3 +181,51 @@ def describe(type_token: str, name: str, props: Mapping[str, Any]) -> str:
                     else f"{kind} {obj_name}"
                 )
     return f"{kind} {name}"
+
+
+def resource_rule(
+    tags: tuple[str, ...],
+    name: str,
+    description: str,
+    severity: str,
+    tier: int,
+    remediation: str,
+    check: ResourceCheck,
+    types: frozenset[str],
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Rule:
+    """A resource policy; modules bind their ``tags`` (and default ``types``) with partial."""
+    return Rule(
+        name,
+        description,
+        severity,
+        tier,
+        remediation,
+        types,
+        check=check,
+        config=config or {},
+        tags=tags,
+    )
+
+
+def stack_rule(
+    tags: tuple[str, ...],
+    name: str,
+    description: str,
+    severity: str,
+    tier: int,
+    remediation: str,
+    check: StackCheck,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Rule:
+    """A stack policy (evaluated once over every resource of the stack)."""
+    return Rule(
+        name,
+        description,
+        severity,
+        tier,
+        remediation,
+        stack_check=check,
+        config=config or {},
+        tags=tags,
+    )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .aks import MC
-from .model import Finding, Rule, StackResource, get, is_map, items
+from .model import Finding, Rule, StackResource, get, is_map, items, stack_rule
 from .podspec import LONG_RUNNING_TYPES, WORKLOAD_TYPES, pod_of
 
 PDB_TYPES = frozenset({"kubernetes:policy/v1:PodDisruptionBudget"})
@@ -262,25 +263,7 @@ def deprecated_apis(
             break
 
 
-def _rule(
-    name: str,
-    description: str,
-    severity: str,
-    tier: int,
-    remediation: str,
-    check: Any,
-    config: Mapping[str, Mapping[str, Any]] | None = None,
-) -> Rule:
-    return Rule(
-        name=name,
-        description=description,
-        severity=severity,
-        tier=tier,
-        remediation=remediation,
-        stack_check=check,
-        config=config or {},
-        tags=("kubernetes", "hygiene", "stack"),
-    )
+_rule = functools.partial(stack_rule, ("kubernetes", "hygiene", "stack"))
 
 
 RULES: Sequence[Rule] = (
