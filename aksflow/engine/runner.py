@@ -95,6 +95,17 @@ async def _settle_outputs() -> None:
         await asyncio.wait(pending)
 
 
+def _quiet_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Drop asyncio's "exception was never retrieved" for the run's futures.
+
+    When a program fails, the SDK leaves the failure in every future that depended on it; the
+    run already reports the first error, so repeating it (with a traceback) at garbage
+    collection only buries the message.
+    """
+    if "never retrieved" not in str(context.get("message", "")):
+        loop.default_exception_handler(context)
+
+
 @contextmanager
 def _program_context(project: Project) -> Iterator[None]:
     """cwd, sys.path and module cache set up for ``project``'s program, restored afterwards."""
@@ -134,6 +145,9 @@ def _configure(
             organization="organization",
             root_directory=str(project.root),
             callbacks=None,
+            # Fresh per run: a failed program leaves pending outputs behind, and the SDK's
+            # wait loop would re-raise their errors in the next stack's run.
+            outputs=set(),
         )
     )
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
@@ -158,6 +172,7 @@ def preview_stack(
     entry = project.main / "__main__.py" if project.main.is_dir() else project.main
 
     async def program() -> None:
+        asyncio.get_running_loop().set_exception_handler(_quiet_unretrieved)
         pulumi.runtime.register_stack_transformation(_drop_aliases)
         runpy.run_path(str(entry), run_name="__main__")
         await _settle_outputs()
