@@ -11,6 +11,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from rich.console import Console
 from aksflow import display
 from aksflow.engine.runner import StackPreview, preview_stack
 from aksflow.errors import AksflowError, ProjectError, RenderError
-from aksflow.project import Project, load_project, load_stack_config
+from aksflow.project import Project, StackConfig, load_project, load_stack_config
 
 if TYPE_CHECKING:
     from aksflow.helm.children import ChartChild
@@ -114,13 +115,13 @@ class _ChartExpander:
             raise
 
 
-def _preview_one(project: Project, stack: str, renderer_factory: _RendererFactory) -> StackPreview:
-    config = load_stack_config(project, stack)
-    environment = config.environment
+def _preview_one(
+    project: Project, config: StackConfig, renderer_factory: _RendererFactory
+) -> StackPreview:
     kube_version = config.values.get(f"{project.name}:kubernetesVersion", "")
-    expander = _ChartExpander(project, renderer_factory, environment, kube_version)
+    expander = _ChartExpander(project, renderer_factory, config.environment, kube_version)
     try:
-        return preview_stack(project, stack, expand_chart=expander)
+        return preview_stack(project, config, expand_chart=expander)
     except AksflowError:
         if expander.error is not None:
             raise expander.error from None
@@ -176,18 +177,20 @@ def run_preview(
     selected = list(dict.fromkeys(stacks)) or sorted(project.stacks(), key=_promotion_order)
     if not selected:
         raise ProjectError(f"{project.root}: no Pulumi.<stack>.yaml files to preview")
-    for stack in selected:  # fail on an unknown stack before previewing any
-        load_stack_config(project, stack)
+    # Every stack file is read and checked before any stack is previewed.
+    configs = [load_stack_config(project, stack) for stack in selected]
 
     factory = _RendererFactory(helm_binary)
     results: list[StackResult] = []
-    for stack in selected:
-        if progress is not None:
-            with progress.status(f"Previewing [bold]{stack}[/bold] offline…"):
-                preview = _preview_one(project, stack, factory)
-                report = _evaluate(project, preview)
-        else:
-            preview = _preview_one(project, stack, factory)
+    for config in configs:
+        stack = config.stack
+        status = (
+            progress.status(f"Previewing [bold]{stack}[/bold] offline…")
+            if progress is not None
+            else nullcontext()
+        )
+        with status:
+            preview = _preview_one(project, config, factory)
             report = _evaluate(project, preview)
         results.append(StackResult(preview, report))
         if console is not None:

@@ -34,7 +34,7 @@ from aksflow.engine.mocks import OfflineMocks
 from aksflow.engine.monitor import ChartExpander, Recorded, RecordingMonitor
 from aksflow.engine.state import export
 from aksflow.errors import AksflowError, ProgramError
-from aksflow.project import Project, StackConfig, load_stack_config
+from aksflow.project import Project, StackConfig
 
 log = logging.getLogger("aksflow.engine")
 
@@ -48,7 +48,6 @@ class StackPreview:
 
     stack: str
     environment: str
-    kubernetes_version: str
     records: Sequence[Recorded]
     state: dict[str, Any]
     diagnostics: Sequence[str]
@@ -154,13 +153,11 @@ def _configure(
 
 
 def preview_stack(
-    project: Project, stack: str, expand_chart: ChartExpander | None = None
+    project: Project, config: StackConfig, expand_chart: ChartExpander | None = None
 ) -> StackPreview:
-    """Run ``project``'s program for ``stack`` under the mock engine and record its graph."""
+    """Run ``project``'s program for one stack (its loaded ``config``) under the mock engine."""
     started = time.perf_counter()
-    config: StackConfig = load_stack_config(project, stack)
-    environment = config.environment
-    kube_version = config.values.get(f"{project.name}:kubernetesVersion", "")
+    stack = config.stack
     monitor = RecordingMonitor(
         OfflineMocks(),
         project=project.name,
@@ -194,8 +191,7 @@ def preview_stack(
     records = list(monitor.records.values())
     return StackPreview(
         stack=stack,
-        environment=environment,
-        kubernetes_version=kube_version,
+        environment=config.environment,
         records=records,
         state=export(monitor.records),
         diagnostics=tuple(diagnostics.messages),

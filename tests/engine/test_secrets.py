@@ -14,7 +14,7 @@ from aksflow.engine.runner import preview_stack
 from aksflow.engine.state import SECRET_MARKER
 from aksflow.errors import ConfigError
 from aksflow.preview import run_preview
-from aksflow.project import SECRET_PLACEHOLDER, load_project
+from aksflow.project import SECRET_PLACEHOLDER, load_project, load_stack_config
 from tests.conftest import one
 
 # Fragments of the kubeconfig the mock credentials invoke returns.
@@ -78,7 +78,8 @@ def test_secure_values_reach_resources_only_as_markers(tmp_path: Path) -> None:
         "  demo:greeting: {type: string, default: hello, description: plain text}\n"
     )
     (project / "Pulumi.dev.yaml").write_text("config:\n  demo:token:\n    secure: v1:c2VjcmV0\n")
-    preview = preview_stack(load_project(project), "dev")
+    loaded = load_project(project)
+    preview = preview_stack(loaded, load_stack_config(loaded, "dev"))
     text = json.dumps(preview.state)
     assert SECRET_PLACEHOLDER not in text and "c2VjcmV0" not in text
     secret = one(preview.state, "kubernetes:core/v1:Secret")
