@@ -29,6 +29,21 @@ def default_level(rule: Rule) -> EnforcementLevel:
     return EnforcementLevel.MANDATORY if rule.tier == 1 else EnforcementLevel.ADVISORY
 
 
+def _metadata(rule: Rule) -> dict[str, Any]:
+    """What a resource policy and a stack policy built from ``rule`` share."""
+    return {
+        "name": rule.name,
+        "description": rule.description,
+        "enforcement_level": default_level(rule),
+        "config_schema": PolicyConfigSchema({k: dict(v) for k, v in rule.config.items()})
+        if rule.config
+        else None,
+        "severity": Severity(rule.severity),
+        "tags": list(rule.tags),
+        "remediation_steps": rule.remediation,
+    }
+
+
 class AksflowResourcePolicy(ResourceValidationPolicy):
     """A ResourceValidationPolicy backed by a :class:`Rule`.
 
@@ -40,16 +55,8 @@ class AksflowResourcePolicy(ResourceValidationPolicy):
         self.rule = rule
         self.resource_types = rule.types
         super().__init__(
-            name=rule.name,
-            description=rule.description,
             validate=self._validate,
-            enforcement_level=default_level(rule),
-            config_schema=PolicyConfigSchema({k: dict(v) for k, v in rule.config.items()})
-            if rule.config
-            else None,
-            severity=Severity(rule.severity),
-            tags=list(rule.tags),
-            remediation_steps=rule.remediation,
+            **_metadata(rule),
         )
 
     def _validate(self, args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -71,16 +78,8 @@ class AksflowStackPolicy(StackValidationPolicy):
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
         super().__init__(
-            name=rule.name,
-            description=rule.description,
             validate=self._validate,
-            enforcement_level=default_level(rule),
-            config_schema=PolicyConfigSchema({k: dict(v) for k, v in rule.config.items()})
-            if rule.config
-            else None,
-            severity=Severity(rule.severity),
-            tags=list(rule.tags),
-            remediation_steps=rule.remediation,
+            **_metadata(rule),
         )
 
     def _validate(self, args: StackValidationArgs, report: ReportViolation) -> None:
