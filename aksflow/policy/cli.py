@@ -6,30 +6,17 @@ Exit 0 clean or advisory only, 1 on a mandatory violation (``ctx.exit(1)``), 2 o
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from aksflow.errors import ConfigError
 from aksflow.project import find_project_dir, load_project, load_stack_config
 
+from .config import read_json_object
 from .gate import analyze_manifests, evaluate_state
 from .render import render_json, render_markdown, render_sarif, render_text
 from .report import PolicyReport
-
-
-def _read_state(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: state file not found") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: not a JSON stack export: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a stack export must be a JSON object")
-    return data
 
 
 @click.group("policy")
@@ -88,7 +75,7 @@ def analyze(
     report: PolicyReport
     if state_file is not None:
         report = evaluate_state(
-            _read_state(state_file),
+            read_json_object(state_file, "stack export"),
             policy_config=config_file,
             pack_dir=pack,
             project_dir=project,

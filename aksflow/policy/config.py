@@ -32,17 +32,22 @@ class PolicySettings:
     properties: dict[str, Any]
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """Read a policy config JSON object; ConfigError naming the file otherwise."""
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """Read a JSON object (``what`` names it in errors); ConfigError naming the file otherwise."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: policy config file not found") from None
+        raise ConfigError(f"{path}: {what} not found") from None
     except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
+        raise ConfigError(f"{path}: {what} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: must be a JSON object keyed by policy name")
+        raise ConfigError(f"{path}: {what} must be a JSON object")
     return data
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read a policy config: a JSON object keyed by policy name."""
+    return read_json_object(path, "policy config (keyed by policy name)")
 
 
 def _level(value: Any, where: str) -> str:
