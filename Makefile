@@ -1,21 +1,28 @@
-# Every target bootstraps .venv from the lock file when it is missing or stale.
+# Every target bootstraps .venv from its lock file when it is missing or stale:
+# requirements.lock holds what `make preview` needs, requirements-dev.lock adds the dev tools.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.dev-installed
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: preview test lint typecheck unit bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PIP) -r requirements.lock
+	$(PIP) --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(PIP) -r requirements-dev.lock
+	touch $(DEV_STAMP)
 
 preview: $(STAMP)
 	$(BIN)/aksflow preview
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check aksflow infra policies tests bench
 	$(BIN)/ruff format --check aksflow infra policies tests bench
 	$(BIN)/mypy
@@ -31,10 +38,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/policy_bench.py
 	$(BIN)/python bench/diff_bench.py
 
-# Re-resolve the pinned ranges in pyproject.toml into exact versions.
+# Re-resolve the pinned ranges in pyproject.toml into exact versions: the runtime set, then the
+# dev set constrained to it, so both locks agree on every package they share.
 lock: $(STAMP)
-	$(BIN)/python -m pip install --quiet uv==0.13.9
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(PIP) uv==0.13.9
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		-c requirements.lock -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache

@@ -404,3 +404,27 @@ def test_setup_venv_rebuilds_otherwise(sandbox: Sandbox, cache_hit: str, importa
     result = sandbox.run([script("setup-venv.sh")], {"CACHE_HIT": cache_hit})
     assert result.returncode == 0, result.stderr
     assert sandbox.logged() == ["make .venv/.installed"]
+
+
+def test_setup_venv_dev_set_installs_the_dev_lock(sandbox: Sandbox) -> None:
+    """VENV_SET=dev builds the dev stamp (runtime lock first, then requirements-dev.lock)."""
+    sandbox.stub("make", "exit 0")
+    result = sandbox.run([script("setup-venv.sh")], {"VENV_SET": "dev"})
+    assert sandbox.logged() == ["make .venv/.dev-installed"]
+    assert result.returncode != 0  # the stub made no python; the script must not pretend
+
+
+def test_setup_venv_reuses_a_dev_cache_only_with_its_stamp(sandbox: Sandbox) -> None:
+    """A cached runtime .venv is not reused for a job that needs the dev tools."""
+    fake_venv(sandbox, importable=True)
+    sandbox.stub("make", "exit 0")
+    sandbox.run([script("setup-venv.sh")], {"CACHE_HIT": "true", "VENV_SET": "dev"})
+    assert sandbox.logged() == ["make .venv/.dev-installed"]
+
+
+def test_setup_venv_refuses_an_unknown_set(sandbox: Sandbox) -> None:
+    """Any other VENV_SET is an error, not a silent runtime install."""
+    sandbox.stub("make", "exit 0")
+    result = sandbox.run([script("setup-venv.sh")], {"VENV_SET": "everything"})
+    assert result.returncode == 1
+    assert sandbox.logged() == []

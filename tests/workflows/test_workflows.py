@@ -300,8 +300,12 @@ def test_venv_cache_is_keyed_on_the_lock_file(workflows: dict[str, Workflow]) ->
     assert caches
     for name, step in caches:
         assert step["with"]["path"] == ".venv", name
-        assert "hashFiles('requirements.lock'" in step["with"]["key"], name
-        assert "python-version" in step["with"]["key"], name
+        key = step["with"]["key"]
+        assert "hashFiles('requirements.lock'" in key, name
+        assert "python-version" in key, name
+        # A job that installs the dev tools caches a different .venv from one that does not.
+        job_set = "dev" if "requirements-dev.lock" in key else "runtime"
+        assert key.startswith(f"venv-{job_set}-"), (name, key)
 
 
 def test_ci_runs_tests_and_workflow_linters(workflows: dict[str, Workflow]) -> None:
