@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.apps import AppRelease
+from infra.components.namespace import Namespace
 from infra.config import StackConfig
 
 # Pod Security admission labels per environment: the in-cluster backstop for the policy pack.
@@ -37,22 +38,20 @@ class Workloads(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        namespaces: dict[str, k8s.core.v1.Namespace] = {}
+        namespaces: dict[str, Namespace] = {}
         charts: list[k8s.helm.v4.Chart] = []
         level = PSS_ENFORCE[cfg.environment]
         for release in releases:
             namespace = namespaces.get(release.namespace)
             if namespace is None:
-                namespace = k8s.core.v1.Namespace(
+                namespace = Namespace(
                     release.namespace,
-                    metadata=k8s.meta.v1.ObjectMetaArgs(
-                        name=release.namespace,
-                        labels={
-                            "pod-security.kubernetes.io/enforce": level,
-                            "pod-security.kubernetes.io/warn": "restricted",
-                            "app.kubernetes.io/managed-by": "aksflow",
-                        },
-                    ),
+                    name=release.namespace,
+                    labels={
+                        "pod-security.kubernetes.io/enforce": level,
+                        "pod-security.kubernetes.io/warn": "restricted",
+                        "app.kubernetes.io/managed-by": "aksflow",
+                    },
                     opts=pulumi.ResourceOptions(parent=self, provider=provider),
                 )
                 namespaces[release.namespace] = namespace
