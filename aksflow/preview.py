@@ -83,14 +83,19 @@ class _ChartExpander:
         self.error: AksflowError | None = None
 
     def __call__(self, chart_name: str, inputs: dict[str, Any]) -> Sequence[ChartChild]:
+        from aksflow.engine.charts import locate_chart
+        from aksflow.engine.program import locate_program
         from aksflow.helm.children import chart_children
         from aksflow.helm.render import RenderRequest
 
         namespace = str(inputs.get("namespace") or "default")
         try:
+            # The provider runs in the program's working directory (main), not the project root.
+            working_dir = locate_program(self.project.root, self.project.main).pwd
+            label = f"app {chart_name} ({self.environment})"
             objects = self.renderer.render(
                 RenderRequest(
-                    chart=self.project.root / str(inputs.get("chart", "")),
+                    chart=locate_chart(inputs, working_dir, label=label),
                     release_name=str(inputs.get("name") or chart_name),
                     namespace=namespace,
                     values=inputs.get("values") or {},

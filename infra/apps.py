@@ -7,6 +7,7 @@ lock-file reader; never Helm itself).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +32,29 @@ class AppRelease:
     chart: str  # project-relative path to a local chart dir or vendored .tgz
     chart_version: str | None
     values: Mapping[str, Any]  # app values.yaml deep-merged with values-<env>.yaml
+    chart_ref: str = ""
+    """``chart`` as the ``Chart`` resource gets it: relative to the program's ``main`` folder.
+
+    The language host runs the program, and the kubernetes provider renders the chart, with
+    ``main`` (this directory) as the working directory (pulumi ``pkg/engine/project.go``
+    getPwdMain, ``provider_plugin.go`` ``cmd.Dir``); a project-relative ``apps/web/chart`` would
+    be read by Helm as chart ``chart`` of a repository named ``apps``.
+    """
 
 
-def load_releases(project_dir: Path, environment: str) -> list[AppRelease]:
+PROGRAM_DIR = Path(__file__).resolve().parent
+"""The program's working directory under ``pulumi preview``/``up``: ``main`` in Pulumi.yaml."""
+
+
+def load_releases(
+    project_dir: Path, environment: str, *, working_dir: Path = PROGRAM_DIR
+) -> list[AppRelease]:
     """The releases enabled in ``environment``, sorted by app name.
 
     Every declaration is validated, enabled or not, so a typo in a prod-only app fails the
     dev preview too. Raises :class:`ConfigError` for a bad declaration or values file, and
     :class:`~aksflow.errors.RenderError` for a missing chart or a vendored archive whose digest
-    does not match its lock.
+    does not match its lock. ``chart_ref`` is relative to ``working_dir`` (the program's).
     """
     if environment not in ENVIRONMENTS:
         raise ConfigError(f"environment {environment!r} is not one of {', '.join(ENVIRONMENTS)}")
@@ -56,6 +71,7 @@ def load_releases(project_dir: Path, environment: str) -> list[AppRelease]:
                 chart=chart,
                 chart_version=version,
                 values=load_values(project_dir, declaration, environment),
+                chart_ref=Path(os.path.relpath(project_dir / chart, working_dir)).as_posix(),
             )
         )
     return releases

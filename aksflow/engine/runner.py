@@ -11,14 +11,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-import os
 import runpy
-import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -32,14 +28,12 @@ from pulumi.runtime.sync_await import _sync_await
 from aksflow.engine.lazy_sdk import defer_heavy_packages
 from aksflow.engine.mocks import OfflineMocks
 from aksflow.engine.monitor import ChartExpander, Recorded, RecordingMonitor
+from aksflow.engine.program import config_environment, host_process, locate_program
 from aksflow.engine.state import export
 from aksflow.errors import AksflowError, ProgramError
 from aksflow.project import Project, StackConfig
 
 log = logging.getLogger("aksflow.engine")
-
-# Env vars that make pulumi_policy replace our mock settings with real-engine ones.
-_RUNTIME_ENV = ("PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN", "PULUMI_CONFIG")
 
 
 @dataclass(frozen=True)
@@ -105,26 +99,6 @@ def _quiet_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any])
         loop.default_exception_handler(context)
 
 
-@contextmanager
-def _program_context(project: Project) -> Iterator[None]:
-    """cwd, sys.path and module cache set up for ``project``'s program, restored afterwards."""
-    root = str(project.root)
-    saved_cwd, saved_path = Path.cwd(), list(sys.path)
-    saved_env = {name: os.environ.pop(name) for name in _RUNTIME_ENV if name in os.environ}
-    for module in [m for m in sys.modules if m == "infra" or m.startswith("infra.")]:
-        loaded = getattr(sys.modules[module], "__file__", None) or ""
-        if not loaded.startswith(root + os.sep):
-            del sys.modules[module]  # another checkout's program (e.g. a diff's base)
-    sys.path.insert(0, root)
-    os.chdir(root)
-    try:
-        yield
-    finally:
-        os.chdir(saved_cwd)
-        sys.path[:] = saved_path
-        os.environ.update(saved_env)
-
-
 def _configure(
     project: Project, stack: str, monitor: RecordingMonitor, handler: logging.Handler
 ) -> None:
@@ -166,18 +140,23 @@ def preview_stack(
         expand_chart=expand_chart,
     )
     diagnostics = _Diagnostics()
-    entry = project.main / "__main__.py" if project.main.is_dir() else project.main
+    location = locate_program(project.root, project.main)
 
     async def program() -> None:
         asyncio.get_running_loop().set_exception_handler(_quiet_unretrieved)
         pulumi.runtime.register_stack_transformation(_drop_aliases)
-        runpy.run_path(str(entry), run_name="__main__")
+        # pulumi-language-python-exec: runpy.run_path(PROGRAM) in the program's working directory.
+        runpy.run_path(location.entry_point, run_name="__main__")
         await _settle_outputs()
 
     defer_heavy_packages()
-    with _program_context(project):
+    environment = config_environment(config.values, sorted(config.secret_keys))
+    with host_process(location, project.root, environment):
         _configure(project, stack, monitor, diagnostics)
-        runtime_config.set_all_config(dict(config.values), sorted(config.secret_keys))
+        # As pulumi-language-python-exec does: the config arrives only through the environment.
+        runtime_config.set_all_config(
+            runtime_config.get_config_env(), runtime_config.get_config_secret_keys_env()
+        )
         try:
             _sync_await(run_in_stack(program))
         except AksflowError:

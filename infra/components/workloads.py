@@ -58,7 +58,7 @@ class Workloads(pulumi.ComponentResource):
             charts.append(
                 k8s.helm.v4.Chart(
                     release.app,
-                    chart=release.chart,
+                    chart=release.chart_ref,
                     version=release.chart_version,
                     namespace=release.namespace,
                     name=release.release_name,
