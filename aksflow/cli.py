@@ -6,6 +6,8 @@ Exit codes: 0 success, 1 a mandatory policy violation, 2 an error the user can f
 
 from __future__ import annotations
 
+import gc
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -116,8 +118,31 @@ _register_optional_commands()
 
 
 def run() -> None:
-    """Console-script entry point."""
-    main(prog_name="aksflow")
+    """Console-script entry point.
+
+    Ends with ``os._exit`` once the output is flushed: a run loads the Pulumi SDKs' generated
+    modules, and tearing them down at interpreter shutdown is pure cost to a process whose
+    work is already written (outputs are renamed into place before this point).
+
+    The cyclic garbage collector is off for the whole run: every command is a short batch
+    job, and the SDK's futures and protobuf messages made the collector re-scan a heap that
+    only grows (a 1,000-pool stack: 11.5 s of CPU with it, 5.6 s without, +4% peak memory;
+    ``bench/preview_bench.py``).
+    """
+    gc.disable()
+    try:
+        main(prog_name="aksflow")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+            code = code or 1
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
