@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +70,8 @@ class _ChartExpander:
     """Renders the v4 Charts of one stack with the cluster's Kubernetes version.
 
     Rendering runs inside the mock monitor (an SDK executor thread), where an exception would
-    reach the program as an opaque RPC failure; the first error is kept and re-raised.
+    reach the program as an opaque RPC failure; the first error is kept and re-raised. The
+    warnings the provider would log for a Chart are kept for the stack's diagnostics.
     """
 
     def __init__(
@@ -81,43 +82,52 @@ class _ChartExpander:
         self.environment = environment
         self.kube_version = kube_version
         self.error: AksflowError | None = None
+        self.warnings: list[str] = []
 
-    def __call__(self, chart_name: str, inputs: dict[str, Any]) -> Sequence[ChartChild]:
+    def __call__(
+        self, chart_name: str, inputs: dict[str, Any], known_crds: Sequence[dict[str, Any]] = ()
+    ) -> Sequence[ChartChild]:
         from aksflow.engine.charts import locate_chart
         from aksflow.engine.program import locate_program
         from aksflow.helm.children import chart_children
+        from aksflow.helm.options import chart_options
         from aksflow.helm.render import RenderRequest
 
-        namespace = str(inputs.get("namespace") or "default")
+        label = f"app {chart_name} ({self.environment})"
         try:
             # The provider runs in the program's working directory (main), not the project root.
             working_dir = locate_program(self.project.root, self.project.main).pwd
-            label = f"app {chart_name} ({self.environment})"
+            chart = locate_chart(inputs, working_dir, label=label)
+            options = chart_options(chart_name, inputs, working_dir, label=label)
             objects = self.renderer.render(
                 RenderRequest(
-                    chart=locate_chart(inputs, working_dir, label=label),
-                    release_name=str(inputs.get("name") or chart_name),
-                    namespace=namespace,
-                    values=inputs.get("values") or {},
+                    chart=chart,
+                    release_name=options.release_name,
+                    namespace=options.namespace,
+                    values=options.values,
                     kube_version=self.kube_version or None,
                     app=chart_name,
                     environment=self.environment,
+                    include_crds=options.include_crds,
                 )
             )
-            prefix = inputs.get("resourcePrefix")
-            return chart_children(
+            result = chart_children(
                 objects,
-                resource_prefix=chart_name if prefix is None else str(prefix),
-                namespace=namespace,
+                resource_prefix=options.resource_prefix,
+                namespace=options.namespace,
+                skip_await=options.skip_await,
+                known_crds=known_crds,
             )
         except AksflowError as exc:
-            self.error = self.error or exc
-            raise
-        except Exception as exc:
-            self.error = self.error or RenderError(
-                f"app {chart_name} ({self.environment}): {type(exc).__name__}: {exc}"
+            self.error = self.error or (
+                exc if str(exc).startswith(label) else type(exc)(f"{label}: {exc}")
             )
             raise
+        except Exception as exc:
+            self.error = self.error or RenderError(f"{label}: {type(exc).__name__}: {exc}")
+            raise
+        self.warnings += [f"warning: {label}: {w}" for w in (*options.warnings, *result.warnings)]
+        return result.children
 
 
 def _preview_one(
@@ -126,11 +136,14 @@ def _preview_one(
     kube_version = config.values.get(f"{project.name}:kubernetesVersion", "")
     expander = _ChartExpander(project, renderer_factory, config.environment, kube_version)
     try:
-        return preview_stack(project, config, expand_chart=expander)
+        preview = preview_stack(project, config, expand_chart=expander)
     except AksflowError:
         if expander.error is not None:
             raise expander.error from None
         raise
+    if not expander.warnings:
+        return preview
+    return replace(preview, diagnostics=(*preview.diagnostics, *expander.warnings))
 
 
 def _evaluate(project: Project, preview: StackPreview) -> PolicyReport:

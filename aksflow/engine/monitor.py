@@ -50,10 +50,15 @@ class Recorded:
     source: str | None = None
     ignore_changes: list[str] = field(default_factory=list)
     remote: bool = False
+    retain_on_delete: bool = False
 
 
-ChartExpander = Callable[[str, dict[str, Any]], Sequence["ChartChild"]]
-"""Renders a v4 Chart: (chart resource name, chart inputs) -> its children."""
+ChartExpander = Callable[[str, dict[str, Any], Sequence[dict[str, Any]]], Sequence["ChartChild"]]
+"""Renders a v4 Chart: (chart resource name, chart inputs, earlier CRDs) -> its children.
+
+The earlier CRDs are the CustomResourceDefinitions registered before the Chart with the same
+provider: the provider's CRD cache (pulumi-kubernetes ``provider.go:1368-1375``, filled by Check).
+"""
 
 
 def wrap_secret(value: Any) -> dict[str, Any]:
@@ -194,7 +199,9 @@ class RecordingMonitor(MockMonitor):
     def _register_children(self, chart: Recorded) -> None:
         """Register a v4 Chart's rendered objects as children, as the provider's Construct does."""
         assert self.expand_chart is not None
-        children = self.expand_chart(chart.name, unwrap_secrets(chart.inputs))
+        children = self.expand_chart(
+            chart.name, unwrap_secrets(chart.inputs), self._crds_for(chart.provider)
+        )
         for child in children:
             inputs: dict[str, Any] = dict(child.manifest)
             for path in child.secret_paths:
@@ -220,8 +227,21 @@ class RecordingMonitor(MockMonitor):
                     ),
                     provider=chart.provider,
                     source=f"project:///{child.template}#1,1" if child.template else None,
+                    retain_on_delete=child.retain_on_delete,
                 )
             )
+
+    def _crds_for(self, provider: str | None) -> list[dict[str, Any]]:
+        """CRDs registered so far with ``provider``, in registration order."""
+        with self._lock:
+            records = list(self.records.values())
+        return [
+            unwrap_secrets(record.inputs)
+            for record in records
+            if record.provider == provider
+            and record.type.startswith("kubernetes:apiextensions.k8s.io/")
+            and record.type.endswith(":CustomResourceDefinition")
+        ]
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         _ensure_loop()  # type: ignore[no-untyped-call]

@@ -82,6 +82,8 @@ def resource_v3(record: Recorded) -> dict[str, Any]:
         doc["provider"] = record.provider
     if record.ignore_changes:
         doc["ignoreChanges"] = list(record.ignore_changes)
+    if record.retain_on_delete:
+        doc["retainOnDelete"] = True
     if record.source:
         doc["sourcePosition"] = record.source
     return doc

@@ -56,6 +56,7 @@ class RenderRequest:
     kube_version: str | None  # e.g. "1.34" from the cluster config -> Helm Capabilities
     app: str  # for messages
     environment: str  # for messages
+    include_crds: bool = True  # the chart's crds/ directory (a v4 Chart's skipCrds: false)
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,7 @@ class HelmPythonRenderer:
                     "template error", exc.detail, ctx.file_in_message(exc.detail)
                 ) from None
         objects: list[RenderedObject] = []
-        for crd in crds:
+        for crd in crds if request.include_crds else ():
             objects += _documents(ctx, ctx.template_path(crd["filename"]), crd["data"])
         for path, text in rendered.items():
             if path.endswith(NOTES_SUFFIX) or not text.strip():
@@ -326,7 +327,7 @@ class Pyhelm3Renderer:
             str(ctx.chart),
             "--namespace",
             request.namespace,
-            "--include-crds",
+            *(["--include-crds"] if request.include_crds else []),
             "--no-hooks",
             "--values",
             "-",

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from aksflow.errors import RenderError
-from aksflow.helm.children import ChartChild, chart_children, type_token
+from aksflow.helm.children import ChartChild, chart_children
+from aksflow.helm.kinds import type_token
 from aksflow.helm.render import RenderedObject
 
 
@@ -27,7 +28,7 @@ def obj(
 def children(
     *objects: RenderedObject, prefix: str = "app", namespace: str = "team"
 ) -> dict[str, ChartChild]:
-    result = chart_children(list(objects), resource_prefix=prefix, namespace=namespace)
+    result = chart_children(list(objects), resource_prefix=prefix, namespace=namespace).children
     return {f"{c.type_token}|{c.name}": c for c in result}
 
 
@@ -60,15 +61,17 @@ def children(
     ],
 )
 def test_type_tokens(api_version: str, kind: str, token: str) -> None:
+    """The SDK's switch in sdk/go/kubernetes/yaml/v2/kinds.go RegisterResource, else a CR."""
     assert type_token(api_version, kind) == token
 
 
 def test_names_and_namespace_defaulting() -> None:
+    """yaml.go:180-199 (Normalize) and :346-352 (register): defaults only an unset namespace."""
     result = children(
         obj("v1", "Service", "web"),
         obj("apps/v1", "Deployment", "web", "explicit"),
         obj("rbac.authorization.k8s.io/v1", "ClusterRole", "reader"),
-        obj("v1", "Namespace", "other", "ignored-for-cluster-scoped"),
+        obj("v1", "Namespace", "other"),
     )
     assert set(result) == {
         "kubernetes:core/v1:Service|app:team/web",
@@ -84,7 +87,9 @@ def test_names_and_namespace_defaulting() -> None:
 
 
 def test_empty_prefix_drops_the_colon() -> None:
-    (child,) = chart_children([obj("v1", "ConfigMap", "cm")], resource_prefix="", namespace="ns")
+    (child,) = chart_children(
+        [obj("v1", "ConfigMap", "cm")], resource_prefix="", namespace="ns"
+    ).children
     assert child.name == "ns/cm"
 
 
@@ -117,7 +122,7 @@ def test_custom_resource_scope_from_crds_in_the_render() -> None:
         ],
         resource_prefix="app",
         namespace="team",
-    )
+    ).children
     by_name = {c.name: c for c in result}
     assert by_name["app:team/w1"].type_token == "kubernetes:example.com/v1:Widget"
     assert by_name["app:r1"].type_token == "kubernetes:example.com/v1:Realm"
@@ -152,7 +157,7 @@ def test_namespaces_first_and_depends_on_annotation() -> None:
         ],
         resource_prefix="app",
         namespace="apps",
-    )
+    ).children
     names = [c.name for c in result]
     assert names[0] == "app:apps"
     deployment = next(c for c in result if c.type_token.endswith("Deployment"))
@@ -174,7 +179,7 @@ def test_dependency_cycle_is_an_error() -> None:
         "b",
         metadata={"annotations": {"config.kubernetes.io/depends-on": "/namespaces/ns/ConfigMap/a"}},
     )
-    with pytest.raises(RenderError, match="dependency cycle"):
+    with pytest.raises(RenderError, match="cyclic dependency"):  # cli-utils graph.go:170-174
         chart_children([a, b], resource_prefix="p", namespace="ns")
 
 
@@ -192,7 +197,7 @@ def test_lists_are_expanded() -> None:
         },
         template="apps/x/chart/templates/list.yaml",
     )  # fmt: skip
-    result = chart_children([listed], resource_prefix="p", namespace="ns")
+    result = chart_children([listed], resource_prefix="p", namespace="ns").children
     assert [(c.type_token, c.name, c.template) for c in result] == [
         ("kubernetes:core/v1:ConfigMap", "p:ns/one", "apps/x/chart/templates/list.yaml"),
         ("kubernetes:core/v1:ConfigMap", "p:ns/two", "apps/x/chart/templates/list.yaml"),
@@ -213,7 +218,8 @@ def test_secret_paths_only_for_core_secrets() -> None:
 def test_missing_name_is_an_error() -> None:
     with pytest.raises(
         RenderError,
-        match=r"apps/x/chart/templates/configmap.yaml: a ConfigMap has no metadata.name",
+        match=r"apps/x/chart/templates/configmap.yaml: a ConfigMap: Kubernetes resources require a "
+        r"\.metadata\.name",
     ):
         chart_children([obj("v1", "ConfigMap", "")], resource_prefix="p", namespace="ns")
 
@@ -229,7 +235,7 @@ def test_shipped_web_chart_children() -> None:
                       namespace=release.namespace, values=release.values, kube_version="1.34",
                       app="web", environment="prod")
     )  # fmt: skip
-    result = chart_children(objects, resource_prefix="web", namespace="web")
+    result = chart_children(objects, resource_prefix="web", namespace="web").children
     assert sorted((c.type_token, c.name) for c in result) == [
         ("kubernetes:apps/v1:Deployment", "web:web/web"),
         ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "web:web/web"),
