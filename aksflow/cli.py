@@ -109,8 +109,9 @@ def _register_optional_commands() -> None:
     from aksflow.diff.cli import comment, diff
     from aksflow.helm.cli import charts
     from aksflow.policy.cli import policy
+    from aksflow.stacks_cli import stacks
 
-    for command in (policy, charts, diff, comment):
+    for command in (policy, charts, diff, comment, stacks):
         main.add_command(command)
 
 

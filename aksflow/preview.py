@@ -20,20 +20,15 @@ from rich.console import Console
 
 from aksflow import display
 from aksflow.engine.runner import StackPreview, preview_stack
+from aksflow.environments import load_environments
 from aksflow.errors import AksflowError, ProjectError, RenderError
 from aksflow.project import Project, StackConfig, load_project, load_stack_config
+from aksflow.stacks import promotion_key
 
 if TYPE_CHECKING:
     from aksflow.helm.children import ChartChild
     from aksflow.helm.render import RenderedObject, Renderer, RenderRequest
     from aksflow.policy.report import PolicyReport
-
-PROMOTION = ("dev", "staging", "prod")
-
-
-def _promotion_order(stack: str) -> tuple[int, str]:
-    """dev, staging, prod first (the order changes are promoted in), then any other stack."""
-    return (PROMOTION.index(stack) if stack in PROMOTION else len(PROMOTION), stack)
 
 
 @dataclass(frozen=True)
@@ -149,7 +144,10 @@ def _preview_one(
 def _evaluate(project: Project, preview: StackPreview) -> PolicyReport:
     from aksflow.policy.gate import evaluate_state
 
-    config = project.root / "policies" / "config" / f"{preview.environment}.json"
+    environment = load_environments(project.root).require(
+        preview.environment, f"Pulumi.{preview.stack}.yaml: {project.name}:environment"
+    )
+    config = project.root / environment.policy_config
     return evaluate_state(
         preview.state,
         policy_config=config,
@@ -192,7 +190,9 @@ def run_preview(
     ``console`` receives the trees and summaries (None for quiet); ``progress`` the spinner.
     """
     project = load_project(project_dir)
-    selected = list(dict.fromkeys(stacks)) or sorted(project.stacks(), key=_promotion_order)
+    selected = list(dict.fromkeys(stacks)) or sorted(
+        project.stacks(), key=promotion_key(project.root)
+    )
     if not selected:
         raise ProjectError(f"{project.root}: no Pulumi.<stack>.yaml files to preview")
     # Every stack file is read and checked before any stack is previewed.

@@ -9,6 +9,8 @@ becomes a placeholder that is marked secret and never decrypted.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +25,36 @@ SECRET_PLACEHOLDER = "offline-placeholder-for-a-secure-value"
 
 
 @dataclass(frozen=True)
+class ItemsType:
+    """``items:`` of an array key: the element type, itself an array type when nested."""
+
+    type: str
+    items: ItemsType | None = None
+
+
+_NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
 class ConfigKey:
     """One key declared in the ``config:`` block of ``Pulumi.yaml``."""
 
     name: str
     type: str
-    default: Any
-    item_type: str | None = None
+    default: Any = _NO_DEFAULT
+    items: ItemsType | None = None
     secret: bool = False
+    description: str = ""
+
+    @property
+    def required(self) -> bool:
+        """No default: every stack must set it (Pulumi: "Stack is missing configuration ...")."""
+        return self.default is _NO_DEFAULT
+
+    @property
+    def type_name(self) -> str:
+        """Pulumi's spelling of the full type, e.g. ``array<object>``."""
+        return infer_full_type_name(self.type, self.items)
 
 
 @dataclass(frozen=True)
@@ -60,7 +84,7 @@ class StackConfig:
     values: Mapping[str, str]
     secret_keys: frozenset[str] = field(default_factory=frozenset)
     environment: str = ""
-    """The stack's environment profile: ``<project>:environment``, else the stack name."""
+    """The stack's environment: ``<project>:environment`` (required; see environments.yaml)."""
 
 
 def _read_yaml(path: Path) -> Any:
@@ -86,11 +110,24 @@ def find_project_dir(start: Path) -> Path:
     raise ProjectError(f"no {PROJECT_FILE} found in {start} or any parent directory")
 
 
-_TYPES = ("string", "integer", "boolean", "array")
+# pulumi sdk/go/common/workspace/project.go: arrayTypeName, integerTypeName, stringTypeName,
+# booleanTypeName, objectTypeName.
+_TYPES = ("string", "integer", "boolean", "array", "object")
+
+
+def _items_type(key: str, decl: Any) -> ItemsType:
+    if not isinstance(decl, dict) or decl.get("type") not in _TYPES:
+        raise ConfigError(f"{PROJECT_FILE}: {key}.type: must be one of {', '.join(_TYPES)}")
+    nested = None
+    if decl["type"] == "array":
+        if "items" not in decl:
+            raise ConfigError(f"{PROJECT_FILE}: {key}.items: an array must declare its item type")
+        nested = _items_type(f"{key}.items", decl["items"])
+    return ItemsType(type=decl["type"], items=nested)
 
 
 def load_project(root: Path) -> Project:
-    """Read and check ``Pulumi.yaml``."""
+    """Read and check ``Pulumi.yaml`` (pulumi ``Project.Validate`` for the config block)."""
     path = root / PROJECT_FILE
     if not path.is_file():
         raise ProjectError(f"{path}: not found")
@@ -105,19 +142,95 @@ def load_project(root: Path) -> Project:
             raise ConfigError(
                 f"{PROJECT_FILE}: config.{key}.type: must be one of {', '.join(_TYPES)}"
             )
-        if "default" not in decl:
-            raise ConfigError(f"{PROJECT_FILE}: config.{key}.default: every key needs a default")
-        items = decl.get("items") or {}
+        items = None
+        if decl["type"] == "array":
+            if "items" not in decl:
+                # project.go Validate: "declares an array but does not specify the underlying
+                # type via the 'items' attribute".
+                raise ConfigError(
+                    f"{PROJECT_FILE}: config.{key}.items: an array must declare its item type"
+                )
+            items = _items_type(f"config.{key}.items", decl["items"])
+        # A null default is no default (Go's nil): the key is then required.
+        default = decl.get("default")
         keys[full] = ConfigKey(
             name=full,
             type=decl["type"],
-            default=decl["default"],
-            item_type=items.get("type") if isinstance(items, dict) else None,
+            default=_NO_DEFAULT if default is None else default,
+            items=items,
             secret=bool(decl.get("secret", False)),
+            description=str(decl.get("description") or ""),
         )
-        _check_type(PROJECT_FILE, f"config.{key}.default", keys[full], decl["default"])
+        if default is not None and not validate_config_value(decl["type"], items, default):
+            raise ConfigError(
+                f"{PROJECT_FILE}: config.{key}.default: must be of type {keys[full].type_name} "
+                f"(got {_describe(default)})"
+            )
     main = root / str(doc.get("main") or ".")
     return Project(root=root, name=name, main=main, config=keys)
+
+
+def infer_full_type_name(type_name: str, items: ItemsType | None) -> str:
+    """pulumi project.go ``InferFullTypeName``: ``array<array<string>>`` and so on."""
+    if items is not None:
+        return f"array<{infer_full_type_name(items.type, items.items)}>"
+    return type_name
+
+
+def _is_integer_text(text: str) -> bool:
+    # Go's strconv.Atoi: optional sign, ASCII digits only, no spaces or underscores.
+    return re.fullmatch(r"[+-]?[0-9]+", text) is not None
+
+
+def validate_config_value(type_name: str, items: ItemsType | None, value: Any) -> bool:
+    """Pulumi's ``ValidateConfigValue`` (sdk/go/common/workspace/project.go), rule for rule.
+
+    ``value`` is what Pulumi holds: a stack file's scalars arrive as strings (see
+    :func:`_stack_content`), structured values as decoded JSON, defaults as decoded YAML.
+    """
+    if type_name == "string":
+        return isinstance(value, str)
+    if type_name == "integer":
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, int):
+            return True
+        # YAML/JSON numbers may come as floats: whole ones are integers.
+        if isinstance(value, float):
+            return math.isfinite(value) and value == math.trunc(value)
+        # Strings that parse as integers are accepted too.
+        return isinstance(value, str) and _is_integer_text(value)
+    if type_name == "boolean":
+        if isinstance(value, str):
+            return value in ("true", "false")
+        return isinstance(value, bool)
+    if type_name == "object":
+        return isinstance(value, dict)
+    if not isinstance(value, list) or items is None:
+        return False
+    return all(validate_config_value(items.type, items.items, item) for item in value)
+
+
+def _stack_content(value: Any) -> Any:
+    """What ``validateStackConfigValue`` checks (pkg/workspace/config.go).
+
+    A stack file's scalars are stored as text (``object.MarshalString``: booleans and numbers as
+    their JSON text), so ``3`` is ``"3"`` and passes a string key; lists and maps are objects
+    decoded from JSON.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    return value
+
+
+def _describe(value: Any) -> str:
+    kind = _type_name(value)
+    if kind == "array" and value:
+        kinds = sorted({_type_name(item) for item in value})
+        return f"array of {' and '.join(kinds)}"
+    return kind
 
 
 def _type_name(value: Any) -> str:
@@ -136,17 +249,27 @@ def _type_name(value: Any) -> str:
     return "null"
 
 
-def _check_type(file: str, key: str, decl: ConfigKey, value: Any) -> None:
-    actual = _type_name(value)
-    if actual != decl.type:
-        raise ConfigError(f"{file}: {key}: must be of type {decl.type} (got {actual})")
-    if decl.type == "array" and decl.item_type:
+def _first_mismatch(
+    key: str, type_name: str, items: ItemsType | None, value: Any
+) -> tuple[str, str, Any]:
+    """The deepest (key path, expected type, value) at which ``value`` breaks the type."""
+    if type_name == "array" and isinstance(value, list) and items is not None:
         for index, item in enumerate(value):
-            item_actual = _type_name(item)
-            if item_actual != decl.item_type:
-                raise ConfigError(
-                    f"{file}: {key}[{index}]: must be of type {decl.item_type} (got {item_actual})"
-                )
+            if not validate_config_value(items.type, items.items, item):
+                return _first_mismatch(f"{key}[{index}]", items.type, items.items, item)
+    return key, infer_full_type_name(type_name, items), value
+
+
+def _check_stack_value(file: str, decl: ConfigKey, value: Any) -> None:
+    """validateStackConfigValue (pkg/workspace/config.go), with the failing key path named."""
+    if validate_config_value(decl.type, decl.items, _stack_content(value)):
+        return
+    # Describe what the user wrote (before Pulumi's stringification of scalars).
+    at, expected, got = _first_mismatch(decl.name, decl.type, decl.items, value)
+    message = f"{file}: {at}: must be of type {expected} (got {_describe(got)})"
+    if decl.description:
+        message += f"\n{decl.name}: {decl.description}"
+    raise ConfigError(message)
 
 
 def _encode(value: Any) -> str:
@@ -173,9 +296,13 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path.name}: config: must be a mapping of key: value")
 
-    values: dict[str, str] = {k: _encode(d.default) for k, d in project.config.items()}
+    values: dict[str, str] = {
+        k: _encode(d.default) for k, d in project.config.items() if not d.required
+    }
     secret_keys: set[str] = set()
     for key, value in raw.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"{path.name}: config: {key!r}: keys must be strings")
         full = key if ":" in key else f"{project.name}:{key}"
         namespace = full.split(":", 1)[0]
         decl = project.config.get(full)
@@ -189,21 +316,30 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
             secret_keys.add(full)
             continue
         if decl is not None:
-            _check_type(path.name, full, decl, value)
+            _check_stack_value(path.name, decl, value)
             if decl.secret:
                 raise ConfigError(
                     f"{path.name}: {full}: must be encrypted (pulumi config set --secret)"
                 )
         values[full] = _encode(value)
-    environment = (
-        ""
-        if f"{project.name}:environment" in secret_keys
-        else values.get(f"{project.name}:environment", "")
-    )
+    # pkg/workspace/config.go: a project key without a default must be set by every stack.
+    missing = sorted(k for k, d in project.config.items() if d.required and k not in values)
+    if missing:
+        detail = project.config[missing[0]].description
+        raise ConfigError(
+            f"{path.name}: {missing[0]}: missing; this stack must set it"
+            + (f"\n{missing[0]}: {detail}" if detail else "")
+        )
+    env_key = f"{project.name}:environment"
+    if env_key in secret_keys:
+        raise ConfigError(
+            f"{path.name}: {env_key}: must be plain text, not a secure value (got [secret])"
+        )
+    environment = values.get(env_key, "")
     return StackConfig(
         stack=stack,
         file=path,
         values=values,
         secret_keys=frozenset(secret_keys),
-        environment=environment or stack,
+        environment=environment,
     )

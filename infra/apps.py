@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aksflow.errors import ConfigError
+from aksflow.environments import load_environments
 from aksflow.helm.declarations import (
-    ENVIRONMENTS,
     load_declarations,
     load_values,
     resolve_chart,
@@ -56,8 +55,7 @@ def load_releases(
     :class:`~aksflow.errors.RenderError` for a missing chart or a vendored archive whose digest
     does not match its lock. ``chart_ref`` is relative to ``working_dir`` (the program's).
     """
-    if environment not in ENVIRONMENTS:
-        raise ConfigError(f"environment {environment!r} is not one of {', '.join(ENVIRONMENTS)}")
+    load_environments(project_dir).require(environment, "aksflow:environment")
     releases = []
     for declaration in load_declarations(project_dir):
         if environment not in declaration.environments:

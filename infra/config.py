@@ -6,24 +6,37 @@ declared defaults: the secure, production shape) and ``Pulumi.<stack>.yaml`` (th
 whose message names the stack file and the key path, e.g.
 ``Pulumi.prod.yaml: aksflow:nodePools[1].maxCount: must be >= minCount (2)``.
 
-User node pools are declared as strings (``"npuser01 vmSize=Standard_D4ds_v5 minCount=2
-maxCount=5"``) because Pulumi's project config schema types only strings, integers, booleans
-and arrays of those: an array of objects cannot be declared in ``Pulumi.yaml``.
+User node pools are YAML objects: ``Pulumi.yaml`` declares ``aksflow:nodePools`` as
+``type: array`` with ``items: {type: object}`` (pulumi ``sdk/go/common/workspace/project.go``
+accepts objects), so Pulumi only checks that each item is a map; every field is checked here.
+The environment (``aksflow:environment``) is one of ``environments.yaml``; its profile decides
+what differs by environment (spot pools, Pod Security level).
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
 
+from aksflow.environments import Environments, load_environments
 from aksflow.errors import ConfigError
 
 NAMESPACE = "aksflow"
-ENVIRONMENTS = ("dev", "staging", "prod")
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+VM_SIZES_FILE = Path(__file__).resolve().parent / "data" / "vm_sizes.json"
+# Azure CNI Overlay ranges: never routed outside the cluster, so identical in every stack. The
+# VNet must not overlap them, or nodes could not reach pods or services on those addresses.
+POD_CIDR = "192.168.0.0/16"
+SERVICE_CIDR = "172.16.0.0/16"
+DNS_SERVICE_IP = "172.16.0.10"
 SKU_TIERS = ("Free", "Standard", "Premium")
 UPGRADE_CHANNELS = ("rapid", "stable", "patch", "node-image", "none")
 NODE_OS_CHANNELS = ("None", "Unmanaged", "NodeImage", "SecurityPatch")
@@ -35,12 +48,25 @@ OUTBOUND_TYPES = (
     "userAssignedNATGateway",
 )
 OS_DISK_TYPES = ("Ephemeral", "Managed")
+POOL_MODES = ("User", "System")
+# Linux OS SKUs of azure-native 3.29.0 containerservice OSSKU (Windows pools are not modelled).
+OS_SKUS = ("AzureLinux", "AzureLinux3", "Ubuntu", "Ubuntu2204")
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+SPOT_EVICTION_POLICIES = ("Delete", "Deallocate")
+# Label/taint keys: Kubernetes qualified names (optional DNS-subdomain prefix, 63-char name).
+_LABEL_NAME = r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)"
+QUALIFIED_NAME = re.compile(
+    rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_LABEL_NAME}$"
+)
+LABEL_VALUE = re.compile(rf"^{_LABEL_NAME}?$")
+# AKS reserves kubernetes.azure.com/ for its own labels and taints; kubelet may not set
+# kubernetes.io/ or k8s.io/ labels (NodeRestriction).
+RESERVED_LABEL_PREFIXES = ("kubernetes.azure.com/", "kubernetes.io/", "k8s.io/")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ZONES = ("1", "2", "3")
 # PSRule Azure.AKS.SystemPoolNaming / AKS: 1-12 lowercase alphanumerics, not starting with a digit.
 POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 K8S_VERSION = re.compile(r"^1\.\d{2}(\.\d+)?$")
-VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]+$")
 REGION = re.compile(r"^[a-z0-9]+$")
 TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -60,6 +86,14 @@ class SystemPool:
 
 
 @dataclass(frozen=True)
+class SpotPolicy:
+    """Spot VMs: what happens on eviction and the most the pool pays (-1: up to on-demand)."""
+
+    eviction_policy: str
+    max_price: float
+
+
+@dataclass(frozen=True)
 class UserPool:
     """A User pool, declared as its own ``AgentPool`` resource so it can change independently."""
 
@@ -70,7 +104,16 @@ class UserPool:
     zones: tuple[str, ...]
     os_disk_type: str
     max_pods: int
-    spot: bool
+    mode: str = "User"
+    os_sku: str = "AzureLinux"
+    taints: tuple[str, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    spot_policy: SpotPolicy | None = None
+
+    @property
+    def spot(self) -> bool:
+        """Runs on spot VMs (evictable, discounted)."""
+        return self.spot_policy is not None
 
 
 @dataclass(frozen=True)
@@ -88,6 +131,8 @@ class StackConfig:
 
     stack: str
     environment: str
+    pod_security: str
+    """Pod Security admission ``enforce`` level of the app namespaces (environment profile)."""
     location: str
     kubernetes_version: str
     sku_tier: str
@@ -204,83 +249,293 @@ def _cidr(reader: _Reader, key: str, text: str) -> str:
     return text
 
 
-_POOL_FIELDS = ("vmSize", "minCount", "maxCount", "zones", "osDiskType", "maxPods", "spot")
+_POOL_FIELDS = (
+    "name",
+    "vmSize",
+    "minCount",
+    "maxCount",
+    "zones",
+    "mode",
+    "osDiskType",
+    "osSku",
+    "maxPods",
+    "taints",
+    "labels",
+    "spot",
+)
+_SPOT_FIELDS = ("evictionPolicy", "maxPrice")
 
 
-def _user_pool(reader: _Reader, index: int, spec: str, default_zones: tuple[str, ...]) -> UserPool:
-    key = f"nodePools[{index}]"
-    name, *pairs = spec.split()
-    if not POOL_NAME.match(name):
+@cache
+def vm_sizes() -> Mapping[str, Mapping[str, Any]]:
+    """The shipped table of AKS node VM sizes (``infra/data/vm_sizes.json``: source and date)."""
+    doc = json.loads(VM_SIZES_FILE.read_text(encoding="utf-8"))
+    sizes: Mapping[str, Mapping[str, Any]] = doc["sizes"]
+    return sizes
+
+
+def _vm_size(reader: _Reader, key: str, value: str, os_disk_type: str) -> str:
+    """A size from the table, able to hold an Ephemeral OS disk when one is asked for."""
+    sizes = vm_sizes()
+    if value not in sizes:
+        close = difflib.get_close_matches(value, list(sizes), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
         raise reader.fail(
-            f"{key}.name",
-            f"{reader.shown('nodePools', name)} must be 1-12 lowercase letters or digits, "
-            "starting with a letter",
+            key,
+            f"{reader.shown(key.split('[')[0], value)} is not a known AKS VM size "
+            f"(infra/data/vm_sizes.json lists the supported ones){hint}",
         )
-    fields: dict[str, str] = {}
-    for pair in pairs:
-        field, sep, value = pair.partition("=")
-        if not sep or field not in _POOL_FIELDS:
-            raise reader.fail(
-                key,
-                f"{reader.shown('nodePools', pair)} is not <field>=<value> "
-                f"with a field in {', '.join(_POOL_FIELDS)}",
-            )
-        fields[field] = value
+    if os_disk_type == "Ephemeral" and not sizes[value]["localDisk"]:
+        raise reader.fail(
+            key,
+            f"{value} has no local disk for an Ephemeral OS disk "
+            "(use a size with a d, e.g. Standard_D4ds_v5, or osDiskType: Managed)",
+        )
+    return value
 
-    def integer(field: str, default: int, minimum: int, maximum: int) -> int:
-        text = fields.get(field, str(default))
-        if not text.isdigit():
-            raise reader.fail(
-                f"{key}.{field}", f"must be an integer (got {reader.shown('nodePools', text)})"
-            )
-        value = int(text)
-        if not minimum <= value <= maximum:
-            raise reader.fail(f"{key}.{field}", f"must be between {minimum} and {maximum}")
+
+def legacy_pool_example(spec: str) -> str:
+    """The object form of an old ``"<name> field=value ..."`` pool string, as YAML flow."""
+    name, *pairs = spec.split()
+    fields: dict[str, object] = {"name": name}
+    for pair in pairs:
+        field, _, value = pair.partition("=")
+        if field in ("minCount", "maxCount", "maxPods") and value.isdigit():
+            fields[field] = int(value)
+        elif field == "zones":
+            fields[field] = [z for z in value.split(",") if z]
+        elif field == "spot":
+            if value == "true":
+                fields[field] = {"evictionPolicy": "Delete", "maxPrice": -1}
+        else:
+            fields[field] = value
+    return "- " + json.dumps(fields).replace('"', "")
+
+
+class _PoolReader:
+    """Reads one pool object, naming ``nodePools[i].<field>`` in every error."""
+
+    def __init__(self, reader: _Reader, index: int, spec: Mapping[str, Any]) -> None:
+        self.reader = reader
+        self.key = f"nodePools[{index}]"
+        self.spec = spec
+
+    def fail(self, field: str, message: str) -> StackConfigError:
+        return self.reader.fail(f"{self.key}.{field}", message)
+
+    def shown(self, value: object) -> str:
+        return self.reader.shown("nodePools", value)
+
+    def string(self, field: str, default: str | None, choices: tuple[str, ...] = ()) -> str:
+        value = self.spec.get(field, default)
+        if value is None:
+            raise self.fail(field, "is required")
+        if not isinstance(value, str):
+            raise self.fail(field, f"must be a string (got {self.shown(value)})")
+        if choices and value not in choices:
+            raise self.fail(field, f"must be one of {', '.join(choices)} (got {self.shown(value)})")
         return value
 
-    if "vmSize" not in fields:
-        raise reader.fail(f"{key}.vmSize", "is required")
-    vm_size = reader.checked(
-        f"{key}.vmSize", fields["vmSize"], VM_SIZE.fullmatch, "must look like Standard_D4ds_v5"
-    )
-    min_count = integer("minCount", 1, 0, 1000)
-    max_count = integer("maxCount", max(min_count, 3), 1, 1000)
+    def integer(self, field: str, default: int, minimum: int, maximum: int) -> int:
+        value = self.spec.get(field, default)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(field, f"must be an integer (got {self.shown(value)})")
+        if not minimum <= value <= maximum:
+            raise self.fail(field, f"must be between {minimum} and {maximum} (got {value})")
+        return value
+
+    def zones(self, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self.spec.get("zones")
+        if value is None:
+            return default
+        if not isinstance(value, list):
+            raise self.fail("zones", 'must be a list of zones, e.g. ["1", "2", "3"]')
+        zones = []
+        for index, zone in enumerate(value):
+            text = str(zone) if isinstance(zone, int) and not isinstance(zone, bool) else zone
+            if text not in ZONES:
+                raise self.fail(f"zones[{index}]", f"must be one of {', '.join(ZONES)}")
+            zones.append(text)
+        return _zones(self.reader, f"{self.key}.zones", tuple(zones))
+
+    def taints(self) -> tuple[str, ...]:
+        value = self.spec.get("taints", [])
+        if not isinstance(value, list):
+            raise self.fail("taints", 'must be a list such as ["workload=batch:NoSchedule"]')
+        taints = []
+        for index, taint in enumerate(value):
+            field = f"taints[{index}]"
+            if not isinstance(taint, str):
+                raise self.fail(field, f"must be a string (got {self.shown(taint)})")
+            body, sep, effect = taint.rpartition(":")
+            key, _, taint_value = body.partition("=")
+            if not sep or effect not in TAINT_EFFECTS:
+                raise self.fail(
+                    field,
+                    f"{self.shown(taint)} must be key=value:Effect with Effect one of "
+                    f"{', '.join(TAINT_EFFECTS)}",
+                )
+            self._label_key(field, key)
+            if not LABEL_VALUE.match(taint_value):
+                raise self.fail(field, f"{self.shown(taint_value)} is not a valid taint value")
+            taints.append(taint)
+        if len(set(taints)) != len(taints):
+            raise self.fail("taints", "must not repeat a taint")
+        return tuple(taints)
+
+    def labels(self) -> tuple[tuple[str, str], ...]:
+        value = self.spec.get("labels", {})
+        if not isinstance(value, dict):
+            raise self.fail("labels", "must be a mapping of label: value")
+        labels = []
+        for key, label_value in value.items():
+            self._label_key(f"labels.{key}", key)
+            if not isinstance(label_value, str) or not LABEL_VALUE.match(label_value):
+                raise self.fail(
+                    f"labels.{key}",
+                    f"must be a label value: a string of at most 63 letters, digits, '-', '_' "
+                    f"or '.' (got {self.shown(label_value)})",
+                )
+            labels.append((key, label_value))
+        return tuple(sorted(labels))
+
+    def _label_key(self, field: str, key: str) -> None:
+        if not QUALIFIED_NAME.match(key):
+            raise self.fail(field, f"{self.shown(key)} is not a valid label or taint key")
+        reserved = next((p for p in RESERVED_LABEL_PREFIXES if key.startswith(p)), None)
+        if reserved:
+            raise self.fail(field, f"the {reserved} prefix is reserved for AKS and Kubernetes")
+
+    def spot(self) -> SpotPolicy | None:
+        value = self.spec.get("spot")
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self.fail(
+                "spot", "must be a mapping: {evictionPolicy: Delete, maxPrice: -1} (or omit it)"
+            )
+        unknown = sorted(k for k in value if k not in _SPOT_FIELDS)
+        if unknown:
+            raise self.fail(
+                f"spot.{unknown[0]}", f"unknown field (fields: {', '.join(_SPOT_FIELDS)})"
+            )
+        policy = value.get("evictionPolicy", "Delete")
+        if policy not in SPOT_EVICTION_POLICIES:
+            raise self.fail(
+                "spot.evictionPolicy", f"must be one of {', '.join(SPOT_EVICTION_POLICIES)}"
+            )
+        price = value.get("maxPrice", -1)
+        if (
+            isinstance(price, bool)
+            or not isinstance(price, int | float)
+            or not math.isfinite(price)
+        ):
+            raise self.fail("spot.maxPrice", f"must be a number (got {self.shown(price)})")
+        if price != -1 and price <= 0:
+            raise self.fail(
+                "spot.maxPrice", "must be -1 (pay up to the on-demand price) or a positive price"
+            )
+        return SpotPolicy(eviction_policy=policy, max_price=float(price))
+
+
+def _user_pool(reader: _Reader, index: int, spec: Any, default_zones: tuple[str, ...]) -> UserPool:
+    key = f"nodePools[{index}]"
+    if isinstance(spec, str):
+        raise reader.fail(
+            key,
+            "node pools are objects now, not strings; write this one as\n"
+            f"  aksflow:nodePools:\n    {legacy_pool_example(spec)}",
+        )
+    if not isinstance(spec, dict):
+        raise reader.fail(key, "must be an object with at least name and vmSize")
+    unknown = sorted(str(k) for k in spec if k not in _POOL_FIELDS)
+    if unknown:
+        raise reader.fail(
+            f"{key}.{unknown[0]}", f"unknown field (fields: {', '.join(_POOL_FIELDS)})"
+        )
+    pool = _PoolReader(reader, index, spec)
+    name = pool.string("name", None)
+    if not POOL_NAME.match(name):
+        raise pool.fail(
+            "name",
+            f"{pool.shown(name)} must be 1-12 lowercase letters or digits, starting with a letter",
+        )
+    os_disk_type = pool.string("osDiskType", "Ephemeral", OS_DISK_TYPES)
+    vm_size = _vm_size(reader, f"{key}.vmSize", pool.string("vmSize", None), os_disk_type)
+    min_count = pool.integer("minCount", 1, 0, 1000)
+    max_count = pool.integer("maxCount", max(min_count, 3), 1, 1000)
     if max_count < min_count:
-        raise reader.fail(f"{key}.maxCount", f"must be >= minCount ({min_count})")
-    zones_text = fields.get("zones")
-    zones = default_zones if zones_text is None else tuple(z for z in zones_text.split(",") if z)
-    disk = fields.get("osDiskType", "Ephemeral")
-    if disk not in OS_DISK_TYPES:
-        raise reader.fail(f"{key}.osDiskType", f"must be one of {', '.join(OS_DISK_TYPES)}")
-    spot = fields.get("spot", "false")
-    if spot not in ("true", "false"):
-        raise reader.fail(f"{key}.spot", "must be true or false")
+        raise pool.fail("maxCount", f"must be >= minCount ({min_count})")
+    mode = pool.string("mode", "User", POOL_MODES)
+    spot = pool.spot()
+    if spot is not None and mode == "System":
+        raise pool.fail("spot", "a System pool cannot run on spot VMs")
     return UserPool(
         name=name,
         vm_size=vm_size,
         min_count=min_count,
         max_count=max_count,
-        zones=_zones(reader, f"{key}.zones", zones),
-        os_disk_type=disk,
-        max_pods=integer("maxPods", 30, 10, 250),
-        spot=spot == "true",
+        zones=pool.zones(default_zones),
+        os_disk_type=os_disk_type,
+        max_pods=pool.integer("maxPods", 30, 10, 250),
+        mode=mode,
+        os_sku=pool.string("osSku", "AzureLinux", OS_SKUS),
+        taints=pool.taints(),
+        labels=pool.labels(),
+        spot_policy=spot,
     )
 
 
+def _pool_specs(reader: _Reader) -> list[Any]:
+    text = reader._get("nodePools")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise reader.fail("nodePools", "must be a list of node-pool objects") from None
+    if not isinstance(value, list):
+        raise reader.fail("nodePools", "must be a list of node-pool objects")
+    return value
+
+
+def _vnet_clear_of_overlay(reader: _Reader, vnet: str) -> None:
+    network = ipaddress.ip_network(vnet)
+    for label, cidr in (("pod CIDR", POD_CIDR), ("service CIDR", SERVICE_CIDR)):
+        if network.overlaps(ipaddress.ip_network(cidr)):
+            raise reader.fail(
+                "vnetAddressSpace",
+                f"{vnet} overlaps the {label} {cidr}; choose an address space outside "
+                f"{POD_CIDR} and {SERVICE_CIDR}",
+            )
+
+
 def load(
-    stack: str, raw: Mapping[str, str], secret_keys: frozenset[str] = frozenset()
+    stack: str,
+    raw: Mapping[str, str],
+    secret_keys: frozenset[str] = frozenset(),
+    environments: Environments | None = None,
 ) -> StackConfig:
     """Parse and validate the ``aksflow:*`` config of ``stack``.
 
     ``raw`` maps full keys (``aksflow:skuTier``) to Pulumi's string encoding (structured
-    values as JSON), exactly as ``pulumi.Config`` stores them.
+    values as JSON), exactly as ``pulumi.Config`` stores them. ``environments`` defaults to
+    the project's ``environments.yaml``.
     """
     r = _Reader(stack, raw, secret_keys)
-    environment = r.string("environment") or stack
-    if environment not in ENVIRONMENTS:
+    envs = environments if environments is not None else load_environments(PROJECT_DIR)
+    if f"{NAMESPACE}:environment" not in raw or not raw[f"{NAMESPACE}:environment"]:
         raise r.fail(
             "environment",
-            f"must be one of {', '.join(ENVIRONMENTS)} (got {r.shown('environment', environment)})",
+            f"missing: every stack names its environment (one of {', '.join(envs.names)})",
+        )
+    environment = r.string("environment")
+    profile = envs.get(environment)
+    if profile is None:
+        raise r.fail(
+            "environment",
+            f"must be one of {', '.join(envs.names)} (got {r.shown('environment', environment)}; "
+            "environments are defined in environments.yaml)",
         )
     zones = _zones(r, "availabilityZones", r.strings("availabilityZones"))
     private = r.boolean("privateCluster")
@@ -306,19 +561,14 @@ def load(
     system_max = r.integer("systemPoolMaxCount", 1, 100)
     if system_max < system_min:
         raise r.fail("systemPoolMaxCount", f"must be >= systemPoolMinCount ({system_min})")
+    system_disk = r.string("systemPoolOsDiskType", OS_DISK_TYPES)
     system = SystemPool(
-        vm_size=r.checked(
-            "systemPoolVmSize",
-            r.string("systemPoolVmSize"),
-            VM_SIZE.fullmatch,
-            "must look like Standard_D4ds_v5",
-        ),
+        vm_size=_vm_size(r, "systemPoolVmSize", r.string("systemPoolVmSize"), system_disk),
         min_count=system_min,
         max_count=system_max,
-        os_disk_type=r.string("systemPoolOsDiskType", OS_DISK_TYPES),
+        os_disk_type=system_disk,
     )
-    pool_specs = r.strings("nodePools")
-    pools = tuple(_user_pool(r, i, spec, zones) for i, spec in enumerate(pool_specs))
+    pools = tuple(_user_pool(r, i, spec, zones) for i, spec in enumerate(_pool_specs(r)))
     seen: set[str] = {"npsystem"}
     for index, pool in enumerate(pools):
         if pool.name in seen:
@@ -327,14 +577,20 @@ def load(
                 f"{r.shown('nodePools', pool.name)} is used by another pool",
             )
         seen.add(pool.name)
-    if environment == "prod":
+    if not profile.spot_pools:
         for index, pool in enumerate(pools):
             if pool.spot:
-                raise r.fail(f"nodePools[{index}].spot", "spot pools are not allowed in prod")
+                raise r.fail(
+                    f"nodePools[{index}].spot",
+                    f"spot pools are not allowed in {environment} (environments.yaml: spotPools)",
+                )
+    vnet = _cidr(r, "vnetAddressSpace", r.string("vnetAddressSpace"))
+    _vnet_clear_of_overlay(r, vnet)
 
     return StackConfig(
         stack=stack,
         environment=environment,
+        pod_security=profile.pod_security,
         location=r.checked(
             "location",
             r.string("location"),
@@ -355,7 +611,7 @@ def load(
         disable_run_command=r.boolean("disableRunCommand"),
         network_policy=r.string("networkPolicy", NETWORK_POLICIES),
         outbound_type=r.string("outboundType", OUTBOUND_TYPES),
-        vnet_cidr=_cidr(r, "vnetAddressSpace", r.string("vnetAddressSpace")),
+        vnet_cidr=vnet,
         availability_zones=zones,
         system_pool=system,
         user_pools=pools,
@@ -389,4 +645,13 @@ def from_pulumi() -> StackConfig:
     return load(pulumi.get_stack(), raw, secret_keys)
 
 
-__all__ = ["StackConfig", "StackConfigError", "SystemPool", "UserPool", "from_pulumi", "load"]
+__all__ = [
+    "SpotPolicy",
+    "StackConfig",
+    "StackConfigError",
+    "SystemPool",
+    "UserPool",
+    "from_pulumi",
+    "load",
+    "vm_sizes",
+]

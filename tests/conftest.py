@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = (
     "Pulumi.yaml",
+    "environments.yaml",
     "Pulumi.dev.yaml",
     "Pulumi.staging.yaml",
     "Pulumi.prod.yaml",

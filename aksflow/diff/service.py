@@ -25,8 +25,8 @@ from aksflow.diff.replace import ReplaceTable
 from aksflow.diff.risk import stack_risks
 from aksflow.diff.runner import PreviewOutcome, PreviewRunner
 from aksflow.errors import AksflowError, ProjectError
+from aksflow.stacks import promotion_key
 
-PROMOTION = ("dev", "staging", "prod")
 _STACK_FILE = re.compile(r"^Pulumi\.(.+)\.yaml$")
 
 
@@ -44,8 +44,7 @@ def _stacks_in(project_dir: Path) -> list[str]:
     found = [
         m.group(1) for p in project_dir.glob("Pulumi.*.yaml") if (m := _STACK_FILE.match(p.name))
     ]
-    order = {s: i for i, s in enumerate(PROMOTION)}
-    return sorted(found, key=lambda s: (order.get(s, len(order)), s))
+    return sorted(found, key=promotion_key(project_dir))
 
 
 def _read_json(path: Path, what: str) -> Any:

@@ -16,6 +16,8 @@ by the Pulumi program) builds on this module, so it stays light: PyYAML, jsonsch
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,11 +27,10 @@ from typing import Any
 import jsonschema
 import yaml
 
+from aksflow.environments import load_environments
 from aksflow.errors import ConfigError, RenderError
 from aksflow.helm.lock import read_lock, verify_archive
 
-# The stack environments; mirrors infra.config.ENVIRONMENTS (a test keeps them equal).
-ENVIRONMENTS = ("dev", "staging", "prod")
 APPS_DIR = "apps"
 DECLARATION = "app.yaml"
 _VALUES_FILE = re.compile(r"^values-(?P<env>[^.]+)\.ya?ml$")
@@ -64,7 +65,8 @@ APP_SCHEMA: dict[str, Any] = {
         "environments": {
             "type": "array",
             "uniqueItems": True,
-            "items": {"enum": list(ENVIRONMENTS)},
+            # The enum is the project's environments.yaml, filled in by _app_schema.
+            "items": {"type": "string"},
         },
         "chart": {
             "type": "object",
@@ -139,14 +141,15 @@ def load_declaration(project_dir: Path, app_dir: Path) -> AppDeclaration:
     data = _read_yaml(path, label)
     if not isinstance(data, dict):
         raise ConfigError(f"{label}: expected a mapping with keys chart, namespace, environments")
+    environments = load_environments(project_dir).names
     errors = sorted(
-        jsonschema.Draft202012Validator(APP_SCHEMA).iter_errors(data),
+        jsonschema.Draft202012Validator(_app_schema(environments)).iter_errors(data),
         key=lambda e: [str(p) for p in e.absolute_path],
     )
     if errors:
         raise ConfigError("\n".join(f"{label}: {_describe(error)}" for error in errors))
     chart = _chart_source(label, data["chart"])
-    _check_values_files(project_dir, app_dir)
+    _check_values_files(project_dir, app_dir, environments)
     app = app_dir.name
     if not re.match(_DNS_LABEL, app):
         raise ConfigError(f"{label}: the app directory name {app!r} must be a DNS label")
@@ -253,15 +256,23 @@ def _chart_source(label: str, chart: Mapping[str, Any]) -> ChartSource:
     )
 
 
-def _check_values_files(project_dir: Path, app_dir: Path) -> None:
+def _check_values_files(project_dir: Path, app_dir: Path, environments: tuple[str, ...]) -> None:
     """A values file for an unknown environment is a typo that would silently do nothing."""
     for path in sorted(app_dir.glob("values-*.y*ml")):
         match = _VALUES_FILE.match(path.name)
-        if match and match["env"] not in ENVIRONMENTS:
+        if match and match["env"] not in environments:
             raise ConfigError(
                 f"{_relative(project_dir, path)}: {match['env']!r} is not an environment "
-                f"(one of {', '.join(ENVIRONMENTS)})"
+                f"(one of {', '.join(environments)}; see environments.yaml)"
             )
+
+
+@functools.cache
+def _app_schema(environments: tuple[str, ...]) -> dict[str, Any]:
+    """APP_SCHEMA with ``environments`` limited to the project's environments."""
+    schema = copy.deepcopy(APP_SCHEMA)
+    schema["properties"]["environments"]["items"] = {"enum": list(environments)}
+    return schema
 
 
 def _check_unique_release_names(project_dir: Path, declarations: list[AppDeclaration]) -> None:

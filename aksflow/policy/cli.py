@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from aksflow.environments import load_environments
 from aksflow.errors import ConfigError
 from aksflow.project import find_project_dir, load_project, load_stack_config
 
@@ -68,8 +69,12 @@ def analyze(
     pack = pack_dir or (project / "policies")  # type: ignore[operator]
     if config_file is None:
         assert project is not None and stack is not None
-        environment = load_stack_config(load_project(project), stack).environment
-        config_file = pack / "config" / f"{environment}.json"
+        loaded = load_project(project)
+        stack_config = load_stack_config(loaded, stack)
+        environment = load_environments(project).require(
+            stack_config.environment, f"{stack_config.file.name}: {loaded.name}:environment"
+        )
+        config_file = project / environment.policy_config
         if not config_file.is_file():
             raise ConfigError(f"{config_file}: no policy config for stack {stack!r}")
     report: PolicyReport

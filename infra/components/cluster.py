@@ -7,14 +7,10 @@ import base64
 import pulumi
 import pulumi_azure_native.containerservice as cs
 
-from infra.config import StackConfig
+from infra.config import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, StackConfig
 
 SYSTEM_POOL = "npsystem"
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
-# Overlay address ranges: never routed outside the cluster, so identical in every stack.
-POD_CIDR = "192.168.0.0/16"
-SERVICE_CIDR = "172.16.0.0/16"
-DNS_SERVICE_IP = "172.16.0.10"
 
 
 def _decode_kubeconfig(encoded: str) -> str:

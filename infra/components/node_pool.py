@@ -9,7 +9,11 @@ from infra.config import StackConfig, UserPool
 
 
 class NodePool(pulumi.ComponentResource):
-    """An autoscaled User pool on the node subnet, zonal when the pool says so."""
+    """An autoscaled pool on the node subnet, zonal when the pool says so.
+
+    Taints and labels are the pool's own; on spot pools AKS adds
+    ``kubernetes.azure.com/scalesetpriority=spot:NoSchedule`` itself.
+    """
 
     pool_name: pulumi.Output[str]
 
@@ -25,12 +29,13 @@ class NodePool(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("aksflow:nodepool:NodePool", name, None, opts)
+        spot = pool.spot_policy
         agent_pool = cs.AgentPool(
             pool.name,
             resource_group_name=resource_group_name,
             resource_name_=cluster_name,
             agent_pool_name=pool.name,
-            mode="User",
+            mode=pool.mode,
             vm_size=pool.vm_size,
             count=pool.min_count,
             enable_auto_scaling=True,
@@ -38,14 +43,17 @@ class NodePool(pulumi.ComponentResource):
             max_count=pool.max_count,
             availability_zones=list(pool.zones) or None,
             os_type="Linux",
-            os_sku="AzureLinux",
+            os_sku=pool.os_sku,
             os_disk_type=pool.os_disk_type,
             max_pods=pool.max_pods,
             vnet_subnet_id=node_subnet_id,
             enable_node_public_ip=False,
             enable_encryption_at_host=cfg.encryption_at_host,
-            scale_set_priority="Spot" if pool.spot else None,
-            scale_set_eviction_policy="Delete" if pool.spot else None,
+            node_taints=list(pool.taints) or None,
+            node_labels=dict(pool.labels) or None,
+            scale_set_priority="Spot" if spot else None,
+            scale_set_eviction_policy=spot.eviction_policy if spot else None,
+            spot_max_price=spot.max_price if spot else None,
             upgrade_settings=None
             if pool.spot
             else cs.AgentPoolUpgradeSettingsArgs(max_surge="33%"),

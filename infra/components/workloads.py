@@ -11,9 +11,6 @@ from infra.apps import AppRelease
 from infra.components.namespace import Namespace
 from infra.config import StackConfig
 
-# Pod Security admission labels per environment: the in-cluster backstop for the policy pack.
-PSS_ENFORCE = {"dev": "baseline", "staging": "restricted", "prod": "restricted"}
-
 
 class Workloads(pulumi.ComponentResource):
     """One namespace and one ``helm.v4.Chart`` per enabled app.
@@ -40,7 +37,8 @@ class Workloads(pulumi.ComponentResource):
         )
         namespaces: dict[str, Namespace] = {}
         charts: list[k8s.helm.v4.Chart] = []
-        level = PSS_ENFORCE[cfg.environment]
+        # The environment's Pod Security level: the in-cluster backstop for the policy pack.
+        level = cfg.pod_security
         for release in releases:
             namespace = namespaces.get(release.namespace)
             if namespace is None:

@@ -84,7 +84,11 @@ def test_wrong_type_exits_2_naming_file_and_key(project_copy: Path, tmp_path: Pa
 
 def test_invalid_value_exits_2_with_the_key_path(project_copy: Path, tmp_path: Path) -> None:
     stack = project_copy / "Pulumi.prod.yaml"
-    stack.write_text(stack.read_text().replace("minCount=0 maxCount=6", "minCount=2 maxCount=1"))
+    stack.write_text(
+        stack.read_text().replace(
+            "minCount: 0\n      maxCount: 6", "minCount: 2\n      maxCount: 1"
+        )
+    )
     code, _, err = invoke(
         "preview",
         "--project-dir",

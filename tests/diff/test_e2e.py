@@ -25,7 +25,7 @@ from aksflow.diff.cli import diff as diff_command
 from tests.diff import gitrepo
 
 ROOT = Path(__file__).resolve().parents[2]
-COPIED = ("Pulumi.yaml", "infra", "apps", "policies")
+COPIED = ("Pulumi.yaml", "environments.yaml", "infra", "apps", "policies")
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -37,16 +37,16 @@ def _edit(path: Path, old: str, new: str) -> None:
 def _pool_size(repo: Path) -> None:
     _edit(
         repo / "Pulumi.dev.yaml",
-        "npuser01 vmSize=Standard_D2ds_v5 minCount=1 maxCount=3",
-        "npuser01 vmSize=Standard_D2ds_v5 minCount=2 maxCount=4",
+        "      minCount: 1\n      maxCount: 3\n",
+        "      minCount: 2\n      maxCount: 4\n",
     )
 
 
 def _vm_size(repo: Path) -> None:
     _edit(
         repo / "Pulumi.dev.yaml",
-        "npuser01 vmSize=Standard_D2ds_v5",
-        "npuser01 vmSize=Standard_D4ds_v5",
+        "      vmSize: Standard_D2ds_v5\n",
+        "      vmSize: Standard_D4ds_v5\n",
     )
 
 
@@ -84,7 +84,7 @@ def _nothing(repo: Path) -> None:
 
 
 def _broken_config(repo: Path) -> None:
-    _edit(repo / "Pulumi.dev.yaml", "minCount=2 maxCount=4", "minCount=5 maxCount=4")
+    _edit(repo / "Pulumi.dev.yaml", "      minCount: 2\n", "      minCount: 5\n")
 
 
 def _public_node_ip(repo: Path) -> None:

@@ -43,12 +43,15 @@ def test_kubeconfig_is_a_secret_marker_everywhere(
 def test_invalid_secure_config_is_not_echoed(project_copy: Path, tmp_path: Path) -> None:
     stack_file = project_copy / "Pulumi.dev.yaml"
     stack_file.write_text(
-        stack_file.read_text() + "  aksflow:environment:\n    secure: v1:AAAAsecretciphertextAAAA\n"
+        stack_file.read_text().replace(
+            "  aksflow:environment: dev\n",
+            "  aksflow:environment:\n    secure: v1:AAAAsecretciphertextAAAA\n",
+        )
     )
     terminal = io.StringIO()
     with pytest.raises(ConfigError) as caught:
         run_preview(project_copy, ["dev"], tmp_path / "out", console=Console(file=terminal))
-    assert str(caught.value).startswith("Pulumi.dev.yaml: aksflow:environment: must be one of")
+    assert str(caught.value).startswith("Pulumi.dev.yaml: aksflow:environment: must be plain text")
     for text in (str(caught.value), terminal.getvalue()):
         assert "AAAAsecretciphertextAAAA" not in text
         assert SECRET_PLACEHOLDER not in text

@@ -51,6 +51,7 @@ def project(tmp_path: Path) -> Path:
     """An empty Pulumi project directory (Pulumi.yaml marks the root for template paths)."""
     root = tmp_path / "proj"
     write(root / "Pulumi.yaml", "name: aksflow\nruntime: python\n")
+    shutil.copy(ROOT / "environments.yaml", root / "environments.yaml")
     (root / "apps").mkdir()
     return root
 
@@ -60,5 +61,6 @@ def shipped_project(tmp_path: Path) -> Path:
     """A copy of the repository's apps/ in a throwaway project, safe to break."""
     root = tmp_path / "shipped"
     write(root / "Pulumi.yaml", "name: aksflow\nruntime: python\n")
+    shutil.copy(ROOT / "environments.yaml", root / "environments.yaml")
     shutil.copytree(ROOT / "apps", root / "apps")
     return root

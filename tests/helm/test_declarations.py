@@ -9,7 +9,6 @@ import pytest
 from aksflow.errors import ConfigError, RenderError
 from aksflow.helm import declarations
 from aksflow.helm.lock import ChartLock, sha256_digest, write_lock
-from infra import config
 from infra.apps import load_releases
 from tests.helm.conftest import ROOT, make_chart, package_chart, write, write_yaml
 
@@ -26,8 +25,17 @@ def declare(project: Path, app: str, **fields: object) -> Path:
     return app_dir
 
 
-def test_environments_mirror_the_stack_config() -> None:
-    assert declarations.ENVIRONMENTS == config.ENVIRONMENTS
+def test_app_environments_come_from_environments_yaml(project: Path) -> None:
+    """A new environment in environments.yaml is valid in app.yaml with no other edit."""
+    (project / "environments.yaml").write_text(
+        "environments:\n  - name: dev\n  - name: qa\n  - name: prod\n"
+    )
+    app = project / "apps" / "web"
+    app.mkdir()
+    (app / "app.yaml").write_text("chart: {path: chart}\nnamespace: web\nenvironments: [qa]\n")
+    (app / "values-qa.yaml").write_text("{}\n")
+    (declaration,) = declarations.load_declarations(project)
+    assert declaration.environments == ("qa",)
 
 
 @pytest.mark.parametrize(
@@ -234,5 +242,7 @@ def test_lock_for_another_version_is_stale(project: Path, tmp_path: Path) -> Non
 
 
 def test_unknown_environment(project: Path) -> None:
-    with pytest.raises(ConfigError, match=r"environment 'qa' is not one of dev, staging, prod"):
+    with pytest.raises(
+        ConfigError, match=r"'qa' is not an environment \(one of dev, staging, prod"
+    ):
         load_releases(project, "qa")

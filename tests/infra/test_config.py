@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aksflow.project import load_project, load_stack_config
-from infra.config import StackConfigError, load
+from infra.config import StackConfigError, load, vm_sizes
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = load_project(ROOT)
@@ -52,11 +52,16 @@ def test_dev_loosens_only_explicitly() -> None:
     assert cfg.availability_zones == ()
 
 
+def pool(**fields: object) -> dict[str, object]:
+    """A valid User pool object with ``fields`` on top."""
+    return {"name": "npuser01", "vmSize": "Standard_D4ds_v5", **fields}
+
+
 def test_max_count_below_min_count_names_file_and_key() -> None:
     message = error(
         nodePools=[
-            "npuser01 vmSize=Standard_D4ds_v5 minCount=2 maxCount=5",
-            "npbatch01 vmSize=Standard_D4ds_v5 minCount=2 maxCount=1",
+            pool(minCount=2, maxCount=5),
+            pool(name="npbatch01", minCount=2, maxCount=1),
         ]
     )
     assert message == "Pulumi.prod.yaml: aksflow:nodePools[1].maxCount: must be >= minCount (2)"
@@ -69,7 +74,12 @@ def test_max_count_below_min_count_names_file_and_key() -> None:
             {"skuTier": "Gold"},
             "aksflow:skuTier: must be one of Free, Standard, Premium (got 'Gold')",
         ),
-        ({"environment": "qa"}, "aksflow:environment: must be one of dev, staging, prod"),
+        (
+            {"environment": "qa"},
+            "aksflow:environment: must be one of dev, staging, prod (got 'qa'; environments are "
+            "defined in environments.yaml)",
+        ),
+        ({"environment": ""}, "aksflow:environment: missing: every stack names its environment"),
         ({"kubernetesVersion": "latest"}, "aksflow:kubernetesVersion: must be major.minor"),
         ({"upgradeChannel": "weekly"}, "aksflow:upgradeChannel: must be one of"),
         ({"nodeOsUpgradeChannel": "Daily"}, "aksflow:nodeOsUpgradeChannel: must be one of"),
@@ -97,7 +107,27 @@ def test_max_count_below_min_count_names_file_and_key() -> None:
             "aksflow:vnetAddressSpace: must be an IPv4 block of /20 or larger",
         ),
         ({"vnetAddressSpace": "10.0.0.1/16"}, "aksflow:vnetAddressSpace: must be a CIDR block"),
-        ({"systemPoolVmSize": "D4"}, "aksflow:systemPoolVmSize: must look like Standard_D4ds_v5"),
+        (
+            {"systemPoolVmSize": "Standard_D4dsv5"},
+            "aksflow:systemPoolVmSize: 'Standard_D4dsv5' is not a known AKS VM size "
+            "(infra/data/vm_sizes.json lists the supported ones); did you mean Standard_D4ds_v5?",
+        ),
+        (
+            {"systemPoolVmSize": "Standard_D4s_v5"},
+            "aksflow:systemPoolVmSize: Standard_D4s_v5 has no local disk for an Ephemeral OS disk",
+        ),
+        (
+            {"vnetAddressSpace": "192.168.0.0/20"},
+            "aksflow:vnetAddressSpace: 192.168.0.0/20 overlaps the pod CIDR 192.168.0.0/16",
+        ),
+        (
+            {"vnetAddressSpace": "172.16.0.0/12"},
+            "aksflow:vnetAddressSpace: 172.16.0.0/12 overlaps the service CIDR 172.16.0.0/16",
+        ),
+        (
+            {"vnetAddressSpace": "128.0.0.0/1"},
+            "aksflow:vnetAddressSpace: 128.0.0.0/1 overlaps the pod CIDR",
+        ),
         (
             {"systemPoolMinCount": "three"},
             "aksflow:systemPoolMinCount: must be an integer (got 'three')",
@@ -130,63 +160,134 @@ def test_rule_messages(overrides: dict[str, object], expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("pool", "expected"),
+    ("spec", "expected"),
     [
-        ("NPUser vmSize=Standard_D4ds_v5", "nodePools[0].name: 'NPUser' must be 1-12 lowercase"),
-        ("npuser01 minCount=1", "nodePools[0].vmSize: is required"),
-        ("npuser01 vmSize=big", "nodePools[0].vmSize: must look like Standard_D4ds_v5"),
+        (pool(name="NPUser"), "nodePools[0].name: 'NPUser' must be 1-12 lowercase"),
+        ({"name": "npuser01"}, "nodePools[0].vmSize: is required"),
+        ({"vmSize": "Standard_D4ds_v5"}, "nodePools[0].name: is required"),
+        (pool(vmSize="big"), "nodePools[0].vmSize: 'big' is not a known AKS VM size"),
+        (pool(vmSize=4), "nodePools[0].vmSize: must be a string (got 4)"),
+        (pool(color="blue"), "nodePools[0].color: unknown field (fields: name, vmSize,"),
+        (pool(minCount="2"), "nodePools[0].minCount: must be an integer (got '2')"),
+        (pool(minCount=True), "nodePools[0].minCount: must be an integer (got True)"),
+        (pool(maxPods=500), "nodePools[0].maxPods: must be between 10 and 250 (got 500)"),
+        (pool(zones=["1", "5"]), "nodePools[0].zones[1]: must be one of 1, 2, 3"),
+        (pool(zones="1,2"), "nodePools[0].zones: must be a list of zones"),
+        (pool(zones=["1", 1]), "nodePools[0].zones: must not repeat a zone"),
+        (pool(osDiskType="Ultra"), "nodePools[0].osDiskType: must be one of Ephemeral, Managed"),
+        (pool(osSku="Windows2022"), "nodePools[0].osSku: must be one of AzureLinux,"),
+        (pool(mode="Gateway"), "nodePools[0].mode: must be one of User, System"),
+        (pool(taints="a=b:NoSchedule"), "nodePools[0].taints: must be a list"),
+        (pool(taints=["a=b"]), "nodePools[0].taints[0]: 'a=b' must be key=value:Effect"),
+        (pool(taints=["a=b:Sometimes"]), "nodePools[0].taints[0]: 'a=b:Sometimes' must be"),
+        (pool(taints=["-a=b:NoSchedule"]), "nodePools[0].taints[0]: '-a' is not a valid label"),
         (
-            "npuser01 vmSize=Standard_D4ds_v5 color=blue",
-            "nodePools[0]: 'color=blue' is not <field>=<value>",
+            pool(taints=["kubernetes.azure.com/x=y:NoSchedule"]),
+            "nodePools[0].taints[0]: the kubernetes.azure.com/ prefix is reserved",
         ),
+        (pool(taints=["a=b:NoSchedule"] * 2), "nodePools[0].taints: must not repeat a taint"),
+        (pool(labels=["a"]), "nodePools[0].labels: must be a mapping"),
+        (pool(labels={"team": 3}), "nodePools[0].labels.team: must be a label value"),
+        (pool(labels={"team": "a b"}), "nodePools[0].labels.team: must be a label value"),
+        (pool(labels={"kubernetes.io/role": "x"}), "nodePools[0].labels.kubernetes.io/role: the"),
+        (pool(spot=True), "nodePools[0].spot: must be a mapping"),
+        (pool(spot={"price": 1}), "nodePools[0].spot.price: unknown field"),
+        (pool(spot={"evictionPolicy": "Stop"}), "nodePools[0].spot.evictionPolicy: must be one"),
+        (pool(spot={"maxPrice": "cheap"}), "nodePools[0].spot.maxPrice: must be a number"),
+        (pool(spot={"maxPrice": 0}), "nodePools[0].spot.maxPrice: must be -1"),
         (
-            "npuser01 vmSize=Standard_D4ds_v5 minCount=x",
-            "nodePools[0].minCount: must be an integer (got 'x')",
+            pool(spot={}),
+            "nodePools[0].spot: spot pools are not allowed in prod (environments.yaml: spotPools)",
         ),
-        (
-            "npuser01 vmSize=Standard_D4ds_v5 maxPods=500",
-            "nodePools[0].maxPods: must be between 10 and 250",
-        ),
-        (
-            "npuser01 vmSize=Standard_D4ds_v5 zones=1,5",
-            "nodePools[0].zones[1]: must be one of 1, 2, 3",
-        ),
-        (
-            "npuser01 vmSize=Standard_D4ds_v5 osDiskType=Ultra",
-            "nodePools[0].osDiskType: must be one of",
-        ),
-        ("npuser01 vmSize=Standard_D4ds_v5 spot=maybe", "nodePools[0].spot: must be true or false"),
-        (
-            "npuser01 vmSize=Standard_D4ds_v5 spot=true",
-            "nodePools[0].spot: spot pools are not allowed in prod",
-        ),
-        (
-            "npsystem vmSize=Standard_D4ds_v5",
-            "nodePools[0].name: 'npsystem' is used by another pool",
-        ),
+        (pool(name="npsystem"), "nodePools[0].name: 'npsystem' is used by another pool"),
+        (["npuser01"], "nodePools[0]: must be an object"),
     ],
 )
-def test_node_pool_rules(pool: str, expected: str) -> None:
-    assert error(nodePools=[pool]).startswith(f"Pulumi.prod.yaml: aksflow:{expected}")
+def test_node_pool_rules(spec: object, expected: str) -> None:
+    assert error(nodePools=[spec]).startswith(f"Pulumi.prod.yaml: aksflow:{expected}")
+
+
+def test_spot_system_pool_is_refused_outside_prod_too() -> None:
+    message = error("dev", nodePools=[pool(vmSize="Standard_D2ds_v5", mode="System", spot={})])
+    assert message.startswith(
+        "Pulumi.dev.yaml: aksflow:nodePools[0].spot: a System pool cannot run on spot VMs"
+    )
+
+
+def test_the_old_string_form_is_an_error_that_shows_the_new_form() -> None:
+    message = error(nodePools=["npuser01 vmSize=Standard_D4ds_v5 minCount=2 zones=1,2 spot=true"])
+    headline, example = message.split("\n", 1)
+    assert headline == (
+        "Pulumi.prod.yaml: aksflow:nodePools[0]: node pools are objects now, not strings; "
+        "write this one as"
+    )
+    assert example.splitlines() == [
+        "  aksflow:nodePools:",
+        "    - {name: npuser01, vmSize: Standard_D4ds_v5, minCount: 2, zones: [1, 2], "
+        "spot: {evictionPolicy: Delete, maxPrice: -1}}",
+    ]
 
 
 def test_duplicate_pool_names() -> None:
-    message = error(nodePools=["npa vmSize=Standard_D4ds_v5", "npa vmSize=Standard_D4ds_v5"])
+    message = error(nodePools=[pool(name="npa"), pool(name="npa")])
     assert message.startswith("Pulumi.prod.yaml: aksflow:nodePools[1].name: 'npa' is used")
 
 
-def test_spot_allowed_outside_prod() -> None:
-    cfg = load("dev", raw("dev", nodePools=["npspot vmSize=Standard_D2ds_v5 spot=true"]))
-    assert cfg.user_pools[0].spot
+def test_spot_taints_labels_and_the_rest_of_the_fields() -> None:
+    cfg = load(
+        "dev",
+        raw(
+            "dev",
+            nodePools=[
+                {
+                    "name": "npspot",
+                    "vmSize": "Standard_D2ds_v5",
+                    "zones": [1, 2],
+                    "mode": "User",
+                    "osSku": "Ubuntu",
+                    "osDiskType": "Managed",
+                    "maxPods": 50,
+                    "taints": ["workload=batch:NoSchedule", "dedicated:NoExecute"],
+                    "labels": {"workload": "batch", "example.com/team": "data"},
+                    "spot": {"evictionPolicy": "Deallocate", "maxPrice": 0.05},
+                }
+            ],
+        ),
+    )
+    (spot,) = cfg.user_pools
+    assert spot.spot and spot.spot_policy is not None
+    assert (spot.spot_policy.eviction_policy, spot.spot_policy.max_price) == ("Deallocate", 0.05)
+    assert spot.zones == ("1", "2")
+    assert (spot.os_sku, spot.os_disk_type, spot.max_pods) == ("Ubuntu", "Managed", 50)
+    assert spot.taints == ("workload=batch:NoSchedule", "dedicated:NoExecute")
+    assert spot.labels == (("example.com/team", "data"), ("workload", "batch"))
 
 
 def test_pool_defaults() -> None:
-    cfg = load("prod", raw("prod", nodePools=["npuser02 vmSize=Standard_D4ds_v5 zones=1"]))
-    (pool,) = cfg.user_pools
-    assert (pool.min_count, pool.max_count, pool.zones, pool.os_disk_type, pool.max_pods) == (
-        1,
-        3,
-        ("1",),
-        "Ephemeral",
-        30,
-    )
+    cfg = load("prod", raw("prod", nodePools=[pool(name="npuser02", zones=["1"])]))
+    (only,) = cfg.user_pools
+    assert (
+        only.min_count,
+        only.max_count,
+        only.zones,
+        only.os_disk_type,
+        only.max_pods,
+        only.mode,
+        only.os_sku,
+        only.taints,
+        only.labels,
+        only.spot_policy,
+    ) == (1, 3, ("1",), "Ephemeral", 30, "User", "AzureLinux", (), (), None)
+
+
+def test_every_shipped_size_is_in_the_vm_size_table() -> None:
+    sizes = vm_sizes()
+    assert {"Standard_D2ds_v5", "Standard_D4ds_v5", "Standard_D8ds_v5"} <= set(sizes)
+    assert all(size["vcpus"] >= 2 for size in sizes.values())  # AKS refuses smaller nodes
+    doc = json.loads((ROOT / "infra" / "data" / "vm_sizes.json").read_text())
+    assert doc["sources"] and doc["retrieved"]
+
+
+def test_environment_profile_reaches_the_config() -> None:
+    assert load("dev", raw("dev")).pod_security == "baseline"
+    assert load("prod", raw("prod")).pod_security == "restricted"

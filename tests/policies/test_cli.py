@@ -105,6 +105,7 @@ def test_stack_selects_env_config_and_pack_from_project(
     import shutil
 
     shutil.copytree(PACK, tmp_path / "policies", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(PACK.parent / "environments.yaml", tmp_path / "environments.yaml")
     sub = tmp_path / "deep" / "er"
     sub.mkdir(parents=True)
     monkeypatch.chdir(sub)

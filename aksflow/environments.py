@@ -1,0 +1,161 @@
+"""The environments a project deploys to: ``environments.yaml``, the one place they are defined.
+
+Promotion order is the file's order. Every module that depends on an environment (the program's
+config, the Pod Security level, the policy config, app enablement, the stack listing the
+workflows build their matrices from) asks this module, never a literal list of names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aksflow.errors import ConfigError, ProjectError
+
+ENVIRONMENTS_FILE = "environments.yaml"
+# A GitHub environment name, a file-name part and a config value at once: keep it plain.
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
+_FIELDS = ("name", "policyConfig", "podSecurity", "spotPools")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One environment's profile."""
+
+    name: str
+    rank: int
+    """Position in the promotion order (0 deploys first)."""
+    policy_config: str
+    """Project-relative path of the policy pack config evaluated for its stacks."""
+    pod_security: str
+    """Pod Security admission ``enforce`` level of the app namespaces."""
+    spot_pools: bool
+    """Whether User pools may run on spot VMs."""
+
+    @property
+    def runner_variable(self) -> str:
+        """The repository variable that holds this environment's runner labels."""
+        return "AKSFLOW_RUNS_ON_" + re.sub(r"[^A-Za-z0-9]", "_", self.name).upper()
+
+
+@dataclass(frozen=True)
+class Environments:
+    """The environments in promotion order."""
+
+    file: Path
+    ordered: tuple[Environment, ...]
+
+    def __iter__(self) -> Iterator[Environment]:
+        return iter(self.ordered)
+
+    def __len__(self) -> int:
+        return len(self.ordered)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Environment names in promotion order."""
+        return tuple(env.name for env in self.ordered)
+
+    def get(self, name: str) -> Environment | None:
+        """The environment called ``name``, or None."""
+        return next((env for env in self.ordered if env.name == name), None)
+
+    def require(self, name: str, where: str) -> Environment:
+        """The environment called ``name``; a :class:`ConfigError` headed by ``where`` if not."""
+        env = self.get(name)
+        if env is None:
+            raise ConfigError(
+                f"{where}: {name!r} is not an environment "
+                f"(one of {', '.join(self.names)}; defined in {ENVIRONMENTS_FILE})"
+            )
+        return env
+
+
+def _fail(key: str, message: str) -> ConfigError:
+    return ConfigError(f"{ENVIRONMENTS_FILE}: {key}: {message}")
+
+
+def _environment(index: int, entry: Any) -> Environment:
+    key = f"environments[{index}]"
+    if not isinstance(entry, dict):
+        raise _fail(key, "must be a mapping with a name")
+    unknown = sorted(str(k) for k in entry if k not in _FIELDS)
+    if unknown:
+        raise _fail(f"{key}.{unknown[0]}", f"unknown field (fields: {', '.join(_FIELDS)})")
+    name = entry.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _fail(
+            f"{key}.name",
+            "must be 1-31 lowercase letters, digits or dashes, starting with a letter",
+        )
+    policy_config = entry.get("policyConfig", f"policies/config/{name}.json")
+    if not isinstance(policy_config, str) or not policy_config.endswith(".json"):
+        raise _fail(f"{key}.policyConfig", "must be a project-relative path to a .json file")
+    if Path(policy_config).is_absolute() or ".." in Path(policy_config).parts:
+        raise _fail(f"{key}.policyConfig", "must stay inside the project")
+    pod_security = entry.get("podSecurity", "restricted")
+    if pod_security not in POD_SECURITY_LEVELS:
+        raise _fail(f"{key}.podSecurity", f"must be one of {', '.join(POD_SECURITY_LEVELS)}")
+    spot_pools = entry.get("spotPools", False)
+    if not isinstance(spot_pools, bool):
+        raise _fail(f"{key}.spotPools", "must be true or false")
+    return Environment(
+        name=name,
+        rank=index,
+        policy_config=policy_config,
+        pod_security=pod_security,
+        spot_pools=spot_pools,
+    )
+
+
+def parse(file: Path, doc: Any) -> Environments:
+    """Check a parsed ``environments.yaml``."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("environments"), list):
+        raise _fail("environments", "must be a list of environments in promotion order")
+    ordered = tuple(_environment(i, entry) for i, entry in enumerate(doc["environments"]))
+    if not ordered:
+        raise _fail("environments", "must name at least one environment")
+    seen: set[str] = set()
+    for index, env in enumerate(ordered):
+        if env.name in seen:
+            raise _fail(f"environments[{index}].name", f"{env.name!r} is defined twice")
+        seen.add(env.name)
+    return Environments(file=file, ordered=ordered)
+
+
+@lru_cache(maxsize=16)
+def _load(path: Path, _mtime_ns: int, _size: int) -> Environments:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"{ENVIRONMENTS_FILE}: cannot read: {exc}") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"{ENVIRONMENTS_FILE}: malformed YAML{where}") from None
+    return parse(path, doc)
+
+
+def load_environments(project_dir: Path) -> Environments:
+    """The environments of the project in ``project_dir`` (cached while the file is unchanged)."""
+    path = (project_dir / ENVIRONMENTS_FILE).resolve()
+    try:
+        stat = path.stat()
+    except OSError:
+        raise ProjectError(
+            f"{ENVIRONMENTS_FILE}: not found in {project_dir} "
+            "(it defines the environments stacks deploy to, in promotion order)"
+        ) from None
+    return _load(path, stat.st_mtime_ns, stat.st_size)
+
+
+__all__ = ["ENVIRONMENTS_FILE", "Environment", "Environments", "load_environments"]
