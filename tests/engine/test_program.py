@@ -54,7 +54,7 @@ def test_the_program_runs_in_main_with_the_hosts_argv_path_and_config(
     assert host["path0"] == "."  # runpy.run_path(".") puts the entry point first
     # Pulumi.yaml defaults merged with the stack file, every value Pulumi's string encoding.
     assert host["config"]["aksflow:location"] == "westeurope"
-    assert host["config"]["aksflow:environment"] == ""  # the declared default: the stack name
+    assert host["config"]["aksflow:environment"] == "dev"  # every stack names its environment
     assert all(isinstance(v, str) for v in host["config"].values())
     assert host["secretKeys"] == []
 
