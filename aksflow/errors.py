@@ -39,3 +39,7 @@ class GitError(AksflowError):
 
 class GitHubError(AksflowError):
     """The GitHub API refused a request or could not be reached."""
+
+
+class YamlError(ConfigError):
+    """A YAML or JSON input is malformed or exceeds a limit; the message names file, line, key."""

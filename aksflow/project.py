@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from aksflow.errors import ConfigError, ProjectError
+from aksflow.yamlio import read_yaml
 
 PROJECT_FILE = "Pulumi.yaml"
 SECRET_PLACEHOLDER = "offline-placeholder-for-a-secure-value"
@@ -88,17 +87,8 @@ class StackConfig:
 
 
 def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ProjectError(f"{path.name}: cannot read: {exc.strerror}") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path.name}: malformed YAML{where}: {problem}") from None
+    # go-yaml v3 semantics, as the CLI reads stack files; limits and errors in aksflow.yamlio.
+    return read_yaml(path, source=path.name)
 
 
 def find_project_dir(start: Path) -> Path:

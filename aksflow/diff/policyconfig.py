@@ -12,18 +12,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from aksflow.diff.model import EnforcementChange
-from aksflow.errors import ConfigError
+from aksflow.errors import ConfigError, YamlError
+from aksflow.yamlio import read_yaml
 
 
 def stack_environment(project_dir: Path, stack: str) -> str:
     """``<project>:environment`` from ``Pulumi.<stack>.yaml``, else the stack name."""
     try:
-        project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
-        doc = yaml.safe_load((project_dir / f"Pulumi.{stack}.yaml").read_text()) or {}
-    except (OSError, yaml.YAMLError):
+        project = read_yaml(project_dir / "Pulumi.yaml") or {}
+        doc = read_yaml(project_dir / f"Pulumi.{stack}.yaml") or {}
+    except YamlError:
         return stack  # the preview reports a broken stack file with file and key
     name = project.get("name", "") if isinstance(project, Mapping) else ""
     config = doc.get("config") if isinstance(doc, Mapping) else None

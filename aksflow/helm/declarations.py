@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from aksflow.environments import load_environments
 from aksflow.errors import ConfigError, RenderError
 from aksflow.helm.lock import read_lock, verify_archive
+from aksflow.yamlio import read_yaml
 
 APPS_DIR = "apps"
 DECLARATION = "app.yaml"
@@ -323,12 +323,7 @@ def _key_path(parts: Any) -> str:
 
 
 def _read_yaml(path: Path, label: str) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{label}: unreadable: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{label}: invalid YAML: {exc}") from exc
+    return read_yaml(path, source=label)
 
 
 def _relative(project_dir: Path, path: Path) -> str:

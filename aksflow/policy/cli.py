@@ -87,13 +87,21 @@ def analyze(
             pss_level=pss_level,
         )
     else:
+        skipped: list[str] = []
         report = analyze_manifests(
             list(manifest_paths),
             policy_config=config_file,
             pack_dir=pack,
             pss_level=pss_level,
             root=project,
+            on_skip=skipped.append,
         )
+        for name in skipped:
+            click.echo(f"warning: {name}: no Kubernetes object; skipped", err=True)
+        if skipped:
+            click.echo(
+                f"warning: skipped {len(skipped)} file(s) without a Kubernetes object", err=True
+            )
     _emit(report, fmt, output)
     if report.mandatory:
         ctx.exit(1)

@@ -8,7 +8,7 @@ evaluated, or when a policy raises; config problems are :class:`~aksflow.errors.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,17 +222,28 @@ def analyze_manifests(
     pss_level: str | None = None,
     root: Path | None = None,
     fast: bool = True,
+    on_skip: Callable[[str], None] | None = None,
 ) -> PolicyReport:
     """Evaluate plain Kubernetes manifests (files or directories).
 
     ``fast`` uses :class:`~aksflow.policy.engine.FastAnalyzer` (same results as the servicer,
     asserted by tests); ``fast=False`` drives the servicer as ``evaluate_state`` always does.
+    ``on_skip`` receives each file skipped because it holds no Kubernetes object.
     """
     from .manifests import resources_from_manifests  # local: manifests imports Location
 
-    resources, locations = resources_from_manifests(paths, root=root)
+    skipped: list[str] = []
+
+    def skip(name: str) -> None:
+        skipped.append(name)
+        if on_skip is not None:
+            on_skip(name)
+
+    resources, locations = resources_from_manifests(paths, root=root, on_skip=skip)
     if not resources:
-        raise PolicyError(f"no Kubernetes object found in {[str(p) for p in paths]}")
+        where = ", ".join(str(p) for p in paths)
+        note = f" ({len(skipped)} file(s) without one skipped)" if skipped else ""
+        raise PolicyError(f"{where}: no Kubernetes object found{note}")
     _, analyzer = prepare(pack_dir, policy_config, pss_level, fast=fast)
     fallback = next(iter(locations.values()))
     return run(analyzer, resources, locations, fallback=fallback, stack="manifests")

@@ -1,40 +1,29 @@
 """Plain Kubernetes manifests as policy resources, each with its file and line.
 
-Multi-document YAML is split with Helm's separator rule (a line starting with ``---``) so each
-object's first line is known without composing node trees; each document then goes through
-PyYAML's C loader when available.
+Files are read with the one YAML reader (:mod:`aksflow.yamlio`): a multi-document stream in one
+linear pass, every document with the line its content starts on; ``.json`` files as JSON.
+A file that holds no Kubernetes object at all (``kustomization.yaml``, ``Chart.yaml``, a values
+file) is skipped and reported through ``on_skip``; a file that mixes objects with other
+documents, or is not valid YAML, is an error.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from aksflow import yamlio
 from aksflow.errors import ConfigError
 
 from .engine import Resource
 from .gate import Location
 
-try:  # the C loader is ~10x faster on large corpora
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on the libyaml build
-    _Loader = yaml.SafeLoader
-
-_SEPARATOR = re.compile(r"^---(?:\s.*)?$")
-_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-def _plain_json(value: Any) -> bool:
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain_json(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_plain_json(v) for v in value)
-    return value is None or isinstance(value, str | int | float | bool)
+SUFFIXES = (".yaml", ".yml", ".json")
+"""What a directory scan reads, compared case-insensitively. Files named explicitly are read
+whatever their suffix."""
+# Kinds with an apiVersion and kind that are build inputs, never objects of a cluster.
+_NOT_CLUSTER_GROUPS = ("kustomize.config.k8s.io/",)
 
 
 def type_token(api_version: str, kind: str) -> str:
@@ -47,72 +36,80 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
     """YAML/JSON files under the given files and directories, sorted."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES)
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+            )
         elif path.is_file():
             yield path
         else:
             raise ConfigError(f"{path}: no such manifest file or directory")
 
 
-def split_documents(text: str) -> Iterator[tuple[int, str]]:
-    """(1-based first line, text) of each YAML document."""
-    start = 1
-    buf: list[str] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if _SEPARATOR.match(line):
-            if buf:
-                yield start, "\n".join(buf)
-            buf, start = [], number + 1
+def _is_object(value: Any) -> bool:
+    if not isinstance(value, dict):
+        return False
+    api_version, kind = value.get("apiVersion"), value.get("kind")
+    return (
+        isinstance(api_version, str)
+        and isinstance(kind, str)
+        and bool(api_version and kind)
+        and not api_version.startswith(_NOT_CLUSTER_GROUPS)
+    )
+
+
+def _documents(path: Path, source: str) -> list[yamlio.Document]:
+    if path.suffix.lower() == ".json":
+        value = yamlio.read_json(path, source=source, limits=yamlio.MANIFEST_LIMITS)
+        return [yamlio.Document(value, 1)]
+    return list(yamlio.read_documents(path, source=source, limits=yamlio.MANIFEST_LIMITS))
+
+
+def load_objects(path: Path, source: str | None = None) -> list[tuple[dict[str, Any], int]]:
+    """(object, line) for every Kubernetes object in a file, List kinds expanded.
+
+    Empty when the file holds no Kubernetes object; an error when it mixes objects with
+    documents that are not objects.
+    """
+    name = source or str(path)
+    documents = [d for d in _documents(path, name) if d.value is not None]
+    if not any(_is_object(d.value) for d in documents):
+        return []
+    objects: list[tuple[dict[str, Any], int]] = []
+    for document in documents:
+        obj = document.value
+        if not _is_object(obj):
+            raise ConfigError(
+                f"{name}:{document.line}: not a Kubernetes object (apiVersion and kind "
+                "missing), in a file that holds Kubernetes objects"
+            )
+        items = obj.get("items")
+        if obj["kind"].endswith("List") and isinstance(items, list):
+            objects.extend((item, document.line) for item in items if _is_object(item))
         else:
-            buf.append(line)
-    if buf:
-        yield start, "\n".join(buf)
-
-
-def _first_content_line(start: int, doc: str) -> int:
-    for offset, line in enumerate(doc.splitlines()):
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            return start + offset
-    return start
-
-
-def load_objects(path: Path) -> Iterator[tuple[dict[str, Any], int]]:
-    """(object, line) for every Kubernetes object in a file; List kinds expanded."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: unreadable: {exc}") from exc
-    for start, doc in split_documents(text):
-        try:
-            obj = yaml.load(doc, Loader=_Loader)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}:{start}: invalid YAML: {exc}") from exc
-        if obj is None:
-            continue
-        if not _plain_json(obj):  # e.g. unquoted dates: Kubernetes would see strings
-            obj = json.loads(json.dumps(obj, default=str))
-        if not isinstance(obj, dict) or "kind" not in obj or "apiVersion" not in obj:
-            raise ConfigError(f"{path}:{start}: not a Kubernetes object (apiVersion/kind missing)")
-        line = _first_content_line(start, doc)
-        if str(obj["kind"]).endswith("List") and isinstance(obj.get("items"), list):
-            for item in obj["items"]:
-                if isinstance(item, dict):
-                    yield item, line
-        else:
-            yield obj, line
+            objects.append((obj, document.line))
+    return objects
 
 
 def resources_from_manifests(
-    paths: Iterable[Path], *, stack: str = "manifests", root: Path | None = None
+    paths: Iterable[Path],
+    *,
+    stack: str = "manifests",
+    root: Path | None = None,
+    on_skip: Callable[[str], None] | None = None,
 ) -> tuple[list[Resource], dict[str, Location]]:
-    """Resources (inputs = the manifest) and their file/line locations."""
+    """Resources (inputs = the manifest) and their file/line locations.
+
+    ``on_skip`` receives the name of every file skipped because it holds no Kubernetes object.
+    """
     resources: list[Resource] = []
     locations: dict[str, Location] = {}
     seen: dict[str, int] = {}
     for file in iter_files(paths):
         rel = _relative(file, root)
-        for obj, line in load_objects(file):
+        objects = load_objects(file, rel)
+        if not objects and on_skip is not None:
+            on_skip(rel)
+        for obj, line in objects:
             token = type_token(str(obj["apiVersion"]), str(obj["kind"]))
             raw_meta = obj.get("metadata")
             meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}

@@ -62,7 +62,7 @@ def test_malformed_stack_file_exits_2_and_leaves_out_untouched(
         str(out),
     )
     assert code == 2
-    assert "Pulumi.prod.yaml: malformed YAML (line 3" in err
+    assert "Pulumi.prod.yaml:3: config.aksflow:skuTier[1]: invalid YAML" in err
     assert (out / "dev" / "state.json").read_bytes() == before
     assert not (out / "prod").exists()
 

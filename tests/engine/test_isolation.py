@@ -13,7 +13,9 @@ from tests.conftest import ROOT
 
 def test_a_failed_stack_does_not_fail_the_next_preview(project_copy: Path, tmp_path: Path) -> None:
     values = project_copy / "apps" / "web" / "values-dev.yaml"
-    values.write_text(values.read_text() + "\nreplicaCount: lots\n")
+    text = values.read_text()
+    assert "\nreplicaCount: 1\n" in text
+    values.write_text(text.replace("\nreplicaCount: 1\n", "\nreplicaCount: lots\n"))
     with pytest.raises(RenderError, match=r"app web \(dev\)"):
         run_preview(project_copy, ["dev"], tmp_path / "broken")
     (result,) = run_preview(ROOT, ["dev"], tmp_path / "fine")

@@ -36,7 +36,9 @@ def test_unknown_stack_lists_the_known_ones(project: Path) -> None:
 
 def test_malformed_yaml_names_file_and_line(project: Path) -> None:
     (project / "Pulumi.dev.yaml").write_text("config:\n  aksflow:skuTier: [Free\n")
-    with pytest.raises(ConfigError, match=r"^Pulumi.dev.yaml: malformed YAML \(line 3"):
+    with pytest.raises(
+        ConfigError, match=r"^Pulumi.dev.yaml:3: config.aksflow:skuTier\[1\]: invalid YAML"
+    ):
         load_stack_config(load_project(project), "dev")
 
 
