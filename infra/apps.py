@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from aksflow.environments import load_environments
+from aksflow.errors import ConfigError
 from aksflow.helm.declarations import (
+    APPS_DIR,
+    DECLARATION,
+    AppDeclaration,
     load_declarations,
     load_values,
     resolve_chart,
@@ -57,10 +61,12 @@ def load_releases(
     """
     load_environments(project_dir).require(environment, "aksflow:environment")
     releases = []
-    for declaration in load_declarations(project_dir):
-        if environment not in declaration.environments:
-            continue
+    enabled = [d for d in load_declarations(project_dir) if environment in d.environments]
+    for declaration in enabled:
         chart, version = resolve_chart(project_dir, declaration, environment)
+        values = load_values(project_dir, declaration, environment)
+        if declaration.app_namespaces_value:
+            values = _with_app_namespaces(declaration, enabled, values)
         releases.append(
             AppRelease(
                 app=declaration.app,
@@ -68,8 +74,27 @@ def load_releases(
                 namespace=declaration.namespace,
                 chart=chart,
                 chart_version=version,
-                values=load_values(project_dir, declaration, environment),
+                values=values,
                 chart_ref=Path(os.path.relpath(project_dir / chart, working_dir)).as_posix(),
             )
         )
     return releases
+
+
+def _with_app_namespaces(
+    declaration: AppDeclaration,
+    enabled: list[AppDeclaration],
+    values: dict[str, Any],
+) -> dict[str, Any]:
+    """Hand the chart the namespaces of every other enabled app (``appNamespacesValue``), so a
+    new app is guarded (e.g. by platform-baseline) without a second edit."""
+    key = declaration.app_namespaces_value
+    assert key is not None
+    if key in values:
+        raise ConfigError(
+            f"{APPS_DIR}/{declaration.app}/{DECLARATION}: "
+            f"appNamespacesValue: the values files also set {key!r}; it is derived from the "
+            "app declarations, remove it from the values files"
+        )
+    others = {d.namespace for d in enabled if d is not declaration}
+    return {**values, key: sorted(others)}

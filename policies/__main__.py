@@ -11,5 +11,5 @@ PolicyPack(
     name=PACK_NAME,
     policies=build_policies(),
     enforcement_level=EnforcementLevel.ADVISORY,
-    description="aksflow guardrails: Pod Security Standards, AKS hardening, Kubernetes hygiene.",
+    description="aksflow guardrails: Pod Security Standards, AKS hardening, RBAC, k8s hygiene.",
 )

@@ -68,6 +68,11 @@ APP_SCHEMA: dict[str, Any] = {
             # The enum is the project's environments.yaml, filled in by _app_schema.
             "items": {"type": "string"},
         },
+        "appNamespacesValue": {
+            "type": "string",
+            "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$",
+            "x-hint": "a top-level chart value name such as namespaces",
+        },
         "chart": {
             "type": "object",
             "additionalProperties": False,
@@ -119,6 +124,8 @@ class AppDeclaration:
     release_name: str
     environments: tuple[str, ...]
     chart: ChartSource
+    # The chart value that receives the namespaces of the other apps enabled in the environment.
+    app_namespaces_value: str | None = None
 
 
 def load_declarations(project_dir: Path) -> list[AppDeclaration]:
@@ -160,6 +167,7 @@ def load_declaration(project_dir: Path, app_dir: Path) -> AppDeclaration:
         release_name=data.get("releaseName", app),
         environments=tuple(data["environments"]),
         chart=chart,
+        app_namespaces_value=data.get("appNamespacesValue"),
     )
 
 

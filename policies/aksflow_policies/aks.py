@@ -9,6 +9,7 @@ props are the pool fields themselves.
 from __future__ import annotations
 
 import functools
+import ipaddress
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -55,15 +56,53 @@ def _num(value: Any) -> float | None:
 # --- checks ---------------------------------------------------------------------------------
 
 
+# "Too wide": the union of the authorized ranges may hold at most as many addresses as one
+# network of this prefix length. The list is meant for CI runners' and offices' egress (a few
+# /24s, a /16 at most); anything wider admits a large share of the internet (a /1 is half of it).
+WIDEST_IPV4_PREFIX = 16
+WIDEST_IPV6_PREFIX = 48
+
+
+def authorized_union(
+    ranges: Sequence[str],
+) -> tuple[list[ipaddress.IPv4Network], list[ipaddress.IPv6Network], list[int]]:
+    """The collapsed union per IP version, plus the indexes of entries that are not CIDRs.
+
+    A bare address counts as a /32 (or /128), as ARM accepts it; host bits are ignored
+    (``10.0.0.1/8`` is ``10.0.0.0/8``). Overlaps are counted once.
+    """
+    v4: list[ipaddress.IPv4Network] = []
+    v6: list[ipaddress.IPv6Network] = []
+    invalid: list[int] = []
+    for i, text in enumerate(ranges):
+        try:
+            net = ipaddress.ip_network(text.strip(), strict=False)
+        except ValueError:
+            invalid.append(i)
+            continue
+        (v4 if isinstance(net, ipaddress.IPv4Network) else v6).append(net)  # type: ignore[arg-type]
+    return (
+        list(ipaddress.collapse_addresses(v4)),
+        list(ipaddress.collapse_addresses(v6)),
+        invalid,
+    )
+
+
+def _size(nets: Sequence[ipaddress.IPv4Network] | Sequence[ipaddress.IPv6Network]) -> int:
+    return sum(n.num_addresses for n in nets)
+
+
 def api_server_restricted(s: Subject, cfg: Mapping[str, Any]) -> Iterable[Finding]:
-    """Private cluster, or authorized IP ranges without 0.0.0.0/0."""
+    """Private cluster, or authorized IP ranges whose union is no wider than the threshold."""
     prof = s.props.get("apiServerAccessProfile")
     if get(prof, "enablePrivateCluster") is True:
         return
-    ranges = [str(r) for _, r in items(get(prof, "authorizedIPRanges"))]
+    ranges = [r for _, r in items(get(prof, "authorizedIPRanges"))]
+    path = "apiServerAccessProfile.authorizedIPRanges"
     fix = (
-        "set apiServerAccessProfile.enablePrivateCluster: true, or list the CI/office CIDRs in "
-        "apiServerAccessProfile.authorizedIPRanges (aksflow:privateCluster / authorizedIpRanges)."
+        "set apiServerAccessProfile.enablePrivateCluster: true, or list only the CI/office "
+        "egress CIDRs in apiServerAccessProfile.authorizedIPRanges "
+        "(aksflow:privateCluster / authorizedIpRanges)."
     )
     if not ranges:
         yield Finding(
@@ -71,12 +110,30 @@ def api_server_restricted(s: Subject, cfg: Mapping[str, Any]) -> Iterable[Findin
             "the API server is public and reachable from any address.",
             fix,
         )
-    elif any(r in ("0.0.0.0/0", "0.0.0.0", "*", "::/0") for r in ranges):
+        return
+    texts = [r if isinstance(r, str) else "" for r in ranges]
+    v4, v6, invalid = authorized_union(texts)
+    for i in invalid:
         yield Finding(
-            "apiServerAccessProfile.authorizedIPRanges",
-            "the authorized ranges include the whole internet.",
-            fix,
+            f"{path}[{i}]",
+            f"{texts[i]!r} is not an IP address or CIDR range (fails closed).",
+            "write each range as a CIDR such as 203.0.113.0/24.",
         )
+    for version, nets, widest, bits in (
+        ("IPv4", v4, int(cfg.get("widestIpv4Prefix", WIDEST_IPV4_PREFIX)), 32),
+        ("IPv6", v6, int(cfg.get("widestIpv6Prefix", WIDEST_IPV6_PREFIX)), 128),
+    ):
+        size = _size(nets)
+        if size > 2 ** (bits - widest):
+            share = (
+                f" ({size / 2**bits:.2%} of the {version} space)" if size * 1000 >= 2**bits else ""
+            )
+            yield Finding(
+                path,
+                f"the {version} ranges together admit {size:,} addresses{share}, more than one "
+                f"/{widest} ({2 ** (bits - widest):,}).",
+                fix,
+            )
 
 
 def rbac_entra(s: Subject, cfg: Mapping[str, Any]) -> Iterable[Finding]:
@@ -357,6 +414,23 @@ RULES: Sequence[Rule] = (
         1,
         "Enable a private cluster or set authorizedIPRanges.",
         api_server_restricted,
+        config={
+            "widestIpv4Prefix": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 32,
+                "default": WIDEST_IPV4_PREFIX,
+                "description": "The union of the IPv4 ranges may hold at most as many "
+                "addresses as one network of this prefix length.",
+            },
+            "widestIpv6Prefix": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 128,
+                "default": WIDEST_IPV6_PREFIX,
+                "description": "The same bound for IPv6.",
+            },
+        },
     ),
     _rule(
         "aks-rbac-entra",

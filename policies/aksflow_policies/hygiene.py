@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .model import Finding, Rule, Subject, get, items, resource_rule
-from .podspec import LONG_RUNNING_TYPES, WORKLOAD_TYPES, pod_of
+from .model import Finding, NotApplicable, Rule, Subject, get, items, resource_rule
+from .podspec import LONG_RUNNING_TYPES, WORKLOAD_TYPES, Pod, pod_of
 
 SERVICE = "kubernetes:core/v1:Service"
 INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
@@ -51,11 +51,34 @@ def resources(s: Subject, cfg: Mapping[str, Any]) -> Iterable[Finding]:
             )
 
 
+HELM_HOOK = "helm.sh/hook"
+
+
+def one_shot_reason(pod: Pod) -> str | None:
+    """Why a pod runs to completion (probes make no sense), or None for a long-running one.
+
+    Jobs and CronJobs are not in the policy's types at all; a bare Pod is one-shot when its
+    ``restartPolicy`` is Never/OnFailure (the API default is Always) or when it is a Helm hook
+    (``helm.sh/hook``: test pods and install/upgrade hooks run once and exit).
+    """
+    restart = pod.spec.get("restartPolicy")
+    if restart in ("Never", "OnFailure"):
+        return f"restartPolicy {restart}: the pod runs to completion"
+    hooks = pod.meta.get("annotations")
+    hook = hooks.get(HELM_HOOK) if isinstance(hooks, Mapping) else None
+    if isinstance(hook, str) and hook:
+        return f"a Helm hook pod ({hook}) runs once"
+    return None
+
+
 def probes(s: Subject, cfg: Mapping[str, Any]) -> Iterable[Finding]:
     """Long-running containers define readiness and liveness (or startup) probes."""
     pod = pod_of(s.type, s.props)
     if pod is None:
         return
+    reason = one_shot_reason(pod)
+    if reason:
+        raise NotApplicable(reason)
     for c in pod.containers(("containers",)):
         missing = []
         if c.body.get("readinessProbe") is None:

@@ -16,11 +16,19 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from . import aks, hygiene, pss, stack
+from . import aks, hardening, hygiene, ingress, pss, rbac, stack
 from .model import NotApplicable, Rule, StackResource, Subject, message
 
 PACK_NAME = "aksflow"
-ALL_RULES: tuple[Rule, ...] = (*pss.RULES, *aks.RULES, *hygiene.RULES, *stack.RULES)
+ALL_RULES: tuple[Rule, ...] = (
+    *pss.RULES,
+    *aks.RULES,
+    *rbac.RULES,
+    *hardening.RULES,
+    *hygiene.RULES,
+    *ingress.RULES,
+    *stack.RULES,
+)
 RULES_BY_NAME: Mapping[str, Rule] = {r.name: r for r in ALL_RULES}
 
 

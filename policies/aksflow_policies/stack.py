@@ -152,6 +152,68 @@ def networkpolicy_coverage(
             )
 
 
+RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
+LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
+_DIRECTIONS = ("Ingress", "Egress")
+
+
+def denied_directions(netpol: Mapping[str, Any]) -> set[str]:
+    """The directions a NetworkPolicy denies by default for every pod of its namespace.
+
+    It must select every pod (``podSelector: {}``), list the direction in ``policyTypes`` and
+    allow nothing in it. Without ``policyTypes`` the API server assumes Ingress, plus Egress
+    when egress rules are present (networking/v1 NetworkPolicySpec).
+    """
+    spec = get(netpol, "spec")
+    if get(spec, "podSelector"):
+        return set()
+    types = {t for _, t in items(get(spec, "policyTypes")) if isinstance(t, str)}
+    if not types:
+        types = {"Ingress"} | ({"Egress"} if list(items(get(spec, "egress"))) else set())
+    return {d for d in types if d in _DIRECTIONS and not list(items(get(spec, d.lower())))}
+
+
+def namespace_baseline(
+    resources: Sequence[StackResource], cfg: Mapping[str, Any]
+) -> Iterable[Finding]:
+    """Every namespace with workloads has a ResourceQuota, a LimitRange and default-deny
+    NetworkPolicies for the configured directions (one pass to index, one per namespace)."""
+    wanted = [d for _, d in items(cfg.get("denyDirections")) if d in _DIRECTIONS]
+    first_workload: dict[str, StackResource] = {}
+    quotas: set[str] = set()
+    limits: set[str] = set()
+    denied: dict[str, set[str]] = {}
+    for r in resources:
+        raw_ns = _ns(r)
+        ns = raw_ns if isinstance(raw_ns, str) and raw_ns else "default"
+        if r.type in WORKLOAD_TYPES:
+            first_workload.setdefault(ns, r)
+        elif r.type == RESOURCE_QUOTA:
+            quotas.add(ns)
+        elif r.type == LIMIT_RANGE:
+            limits.add(ns)
+        elif r.type == NETPOL:
+            denied.setdefault(ns, set()).update(denied_directions(r.props))
+    for ns, workload in sorted(first_workload.items()):
+        missing = []
+        if ns not in quotas:
+            missing.append("a ResourceQuota")
+        if ns not in limits:
+            missing.append("a LimitRange")
+        open_directions = [d for d in wanted if d not in denied.get(ns, set())]
+        if open_directions:
+            missing.append(f"a default-deny NetworkPolicy for {'/'.join(open_directions)}")
+        if missing:
+            yield Finding(
+                "metadata.namespace",
+                f"namespace {ns!r} runs workloads but has no {', no '.join(missing)}.",
+                "enable the app in an environment of apps/platform-baseline (it derives its "
+                "namespaces from apps/*/app.yaml) or ship these objects with the chart.",
+                urn=workload.urn,
+                subject=f"namespace {ns} ({workload.label})",
+            )
+
+
 # (group/version, kind or "*", deprecated in, removed in, replacement)
 DEPRECATED_APIS: tuple[tuple[str, str, tuple[int, int], tuple[int, int], str], ...] = (
     ("extensions/v1beta1", "*", (1, 8), (1, 22), "apps/v1 or networking.k8s.io/v1"),
@@ -283,6 +345,23 @@ RULES: Sequence[Rule] = (
         3,
         "Add a default-deny NetworkPolicy.",
         networkpolicy_coverage,
+    ),
+    _rule(
+        "k8s-namespace-baseline",
+        "Every namespace with workloads must have a ResourceQuota, a LimitRange and a "
+        "default-deny NetworkPolicy.",
+        "medium",
+        2,
+        "Guard the namespace with apps/platform-baseline.",
+        namespace_baseline,
+        {
+            "denyDirections": {
+                "type": "array",
+                "items": {"enum": list(_DIRECTIONS)},
+                "default": list(_DIRECTIONS),
+                "description": "Directions a default-deny NetworkPolicy must cover.",
+            }
+        },
     ),
     _rule(
         "k8s-deprecated-apis",

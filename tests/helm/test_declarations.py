@@ -93,7 +93,10 @@ def test_shipped_prod_values_override_the_chart() -> None:
         ),
         ({"namespace": "default"}, "apps/bad/app.yaml: namespace: 'default' is reserved"),
         ({"namespace": "Web_1"}, "apps/bad/app.yaml: namespace: 'Web_1' is not a DNS label"),
-        ({"colour": "red"}, "apps/bad/app.yaml: colour: unknown key (allowed: chart, description"),
+        (
+            {"colour": "red"},
+            "apps/bad/app.yaml: colour: unknown key (allowed: appNamespacesValue, chart, description",
+        ),
         (
             {"chart": {"repository": "https://charts.example.com", "name": "x", "version": "^1.2"}},
             "apps/bad/app.yaml: chart.version: '^1.2' is not an exact chart version",

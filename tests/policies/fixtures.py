@@ -43,6 +43,7 @@ def deployment(name: str = "web", ns: str = "apps", replicas: float = 3.0) -> di
             "template": {
                 "metadata": {"labels": {"app": name}},
                 "spec": {
+                    "automountServiceAccountToken": False,
                     "securityContext": {
                         "runAsNonRoot": True,
                         "seccompProfile": {"type": "RuntimeDefault"},
@@ -69,6 +70,24 @@ def netpol(ns: str = "apps") -> dict[str, Any]:
         "kind": "NetworkPolicy",
         "metadata": {"name": "default-deny", "namespace": ns},
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    }
+
+
+def quota(ns: str = "apps") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": "baseline-quota", "namespace": ns},
+        "spec": {"hard": {"requests.cpu": "4", "pods": "50"}},
+    }
+
+
+def limit_range(ns: str = "apps") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": "baseline-limits", "namespace": ns},
+        "spec": {"limits": [{"type": "Container", "default": {"memory": "512Mi"}}]},
     }
 
 
@@ -213,6 +232,8 @@ def good_state(stack: str = "prod") -> dict[str, Any]:
                 netpol(),
                 "project:///apps/web/chart/templates/netpol.yaml#1,1",
             ),
+            ("kubernetes:core/v1:ResourceQuota", "baseline:apps/baseline-quota", quota(), None),
+            ("kubernetes:core/v1:LimitRange", "baseline:apps/baseline-limits", limit_range(), None),
         ],
         stack,
     )

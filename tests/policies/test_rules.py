@@ -56,6 +56,52 @@ def _pool0(key: str, value: Any) -> Mut:
 
 
 R = {"level": "restricted"}
+CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+CRB = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+
+
+def _cluster_role() -> dict[str, Any]:
+    """A least-privilege ClusterRole (like kube-state-metrics' list/watch of workloads)."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "reader"},
+        "rules": [
+            {"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list"]},
+            {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["list", "watch"]},
+        ],
+    }
+
+
+def _binding() -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "reader"},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "reader",
+        },
+        "subjects": [{"kind": "ServiceAccount", "name": "reader", "namespace": "apps"}],
+    }
+
+
+def _ingress() -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "web", "namespace": "apps"},
+        "spec": {
+            "ingressClassName": "nginx",
+            "tls": [{"hosts": ["web.example.com", "*.apps.example.com"], "secretName": "web-tls"}],
+            "rules": [
+                {"host": "web.example.com", "http": {"paths": []}},
+                {"host": "api.apps.example.com", "http": {"paths": []}},
+            ],
+        },
+    }
 
 
 def _proc_unmasked_user_ns(d: dict[str, Any]) -> None:
@@ -284,6 +330,51 @@ RESOURCE_CASES: list[tuple[str, str, Callable[[], dict[str, Any]], Mut, dict[str
         {},
     ),
     ("k8s-service-exposure", SVC, _service, lambda d: d["metadata"].update(annotations={}), {}),
+    (
+        "k8s-rbac-no-wildcards",
+        CLUSTER_ROLE,
+        _cluster_role,
+        lambda d: d["rules"][1].update(verbs=["*"]),
+        {},
+    ),
+    (
+        "k8s-rbac-no-cluster-admin-binding",
+        CRB,
+        _binding,
+        lambda d: d["roleRef"].update(name="cluster-admin"),
+        {},
+    ),
+    (
+        "k8s-rbac-no-escalation-paths",
+        CLUSTER_ROLE,
+        _cluster_role,
+        lambda d: d["rules"].append(
+            {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}
+        ),
+        {},
+    ),
+    (
+        "k8s-readonly-rootfs",
+        fx.DEPLOYMENT,
+        fx.deployment,
+        lambda d: _sc(d).pop("readOnlyRootFilesystem"),
+        {},
+    ),
+    (
+        "k8s-no-plaintext-secret-env",
+        fx.DEPLOYMENT,
+        fx.deployment,
+        lambda d: _c0(d).update(env=[{"name": "DB_PASSWORD", "value": "hunter2"}]),
+        {},
+    ),
+    (
+        "k8s-pull-policy-mutable-tag",
+        fx.DEPLOYMENT,
+        fx.deployment,
+        lambda d: _c0(d).update(image="myacr.azurecr.io/web:1.2.3", imagePullPolicy="IfNotPresent"),
+        {},
+    ),
+    ("k8s-ingress-tls", INGRESS, _ingress, lambda d: d["spec"].pop("tls"), {}),
 ]
 
 
@@ -306,6 +397,8 @@ def test_every_policy_has_metadata_and_fixtures() -> None:
         "k8s-pdb-coverage",
         "k8s-networkpolicy-coverage",
         "k8s-deprecated-apis",
+        "k8s-namespace-baseline",  # test_new_policies.py
+        "k8s-sa-token-automount",  # test_new_policies.py
     }
     assert covered == {r.name for r in all_rules}
     for rule in all_rules:
