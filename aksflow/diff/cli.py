@@ -13,30 +13,64 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from aksflow.diff.model import DiffReport
 
+OUTCOME_STYLE = {
+    "failed": "bold red",
+    "blocked": "bold red",
+    "high risk": "red",
+    "changes": "green",
+    "no changes": "green",
+}
+
 
 def _print_summary(console: Console, report: DiffReport) -> None:
-    table = Table(title=f"aksflow diff {report.base.short} → {report.head.short}")
-    for column in ("stack", "plan", "+", "~", "±", "-", "policies (head)"):
+    """Verdict first, then the per-stack table, the risks and every blocking violation."""
+    outcome = report.outcome
+    console.print(
+        f"aksflow diff {report.base.short} → {report.head.short}: "
+        f"[{OUTCOME_STYLE[outcome]}]{outcome}[/{OUTCOME_STYLE[outcome]}]"
+    )
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("stack", "verdict", "+", "~", "±", "-", "policies (head)"):
         table.add_column(column, justify="right" if column in "+~±-" else "left", no_wrap=True)
     for stack in report.stacks:
         counts = stack.plan.counts()
         policy = stack.head_policy
-        verdict = f"{policy.mandatory} mandatory, {policy.advisory} advisory"
+        style = OUTCOME_STYLE[stack.outcome]
         table.add_row(
-            stack.stack,
-            stack.status,
+            Text(stack.stack),
+            Text(stack.outcome, style=style),
             *(str(counts[op]) for op in ("create", "update", "replace", "delete")),
-            f"[red]{verdict}[/red]" if policy.mandatory else f"[green]{verdict}[/green]",
+            Text(
+                f"{policy.mandatory} mandatory, {policy.advisory} advisory",
+                style="red" if policy.mandatory else "",
+            ),
         )
     console.print(table)
     console.print("[dim]+ create  ~ update  ± replace  - delete[/dim]")
     for risk in report.risks:
         style = "bold red" if risk.level == "high" else "yellow"
-        console.print(f"  [{style}]{risk.level}[/{style}] {risk.stack}: ", end="")
-        console.print(risk.message, markup=False, highlight=False)
+        console.print(Text.assemble((risk.level, style), f" {risk.stack}: {risk.message}"))
+    blocking = [
+        (s.stack, v)
+        for s in report.stacks
+        for v in s.head_policy.violations
+        if v.level == "mandatory"
+    ]
+    if blocking:
+        console.print(Text(f"\nBlocking violations ({len(blocking)}):", style="bold red"))
+        for stack_name, v in blocking:
+            resource = v.urn.rsplit("::", 1)[-1] if v.urn else "(stack)"
+            where = f" ({v.file}:{v.line})" if v.file and v.line else ""
+            message = "\n    ".join(v.message.strip().splitlines())
+            console.print(
+                Text.assemble(
+                    ("  " + v.policy, "bold"), f"  {stack_name}  {resource}{where}\n    {message}"
+                )
+            )
 
 
 @click.command("diff")
@@ -84,7 +118,7 @@ def diff(
         out_dir = Path.cwd() / out_dir
     comment_path, json_path = write_outputs(out_dir, report, comment)
     if report.error:
-        raise PreviewFailed(f"{report.error} (details in {comment_path})")
+        raise PreviewFailed(f"{report.error}\n(also in {comment_path})")
     _print_summary(Console(highlight=False), report)
     click.echo(f"Wrote {comment_path} and {json_path}")
     if report.exit_status == 1:

@@ -1,8 +1,11 @@
 """The one sticky PR comment, in markdown, never longer than GitHub allows.
 
-Order: the hidden marker; a summary table (stack x create/update/replace/delete + the head's
-policy verdict); high-risk changes; the head's policy violations, mandatory first; then each
-stack's details folded in ``<details>`` with a mermaid ``flowchart`` of its changed resources.
+Order: the hidden marker; a title naming the worst outcome (blocked > high risk > changes > no
+changes); a summary table (stack x verdict x create/update/replace/delete + the head's policy
+counts); risks, high first; policy changes; new policy findings, each once with every stack it
+occurs in, and the findings already on the base folded; then each stack's details folded in
+``<details>`` with a mermaid ``flowchart`` of its changed resources and the key properties of
+what it creates. When nothing changed anywhere the comment is one line.
 When the whole would exceed 65,536 characters the details are shortened, then dropped, and the
 comment says where the full report is. Values were redacted by the plan; everything taken from
 the PR (names, messages, values) is rendered inside code spans or escaped.
@@ -13,9 +16,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from aksflow.diff.model import DiffReport, ResourceChange, StackDiff, Violation
+from aksflow.diff.model import DiffReport, Outcome, ResourceChange, StackDiff
 
 MARKER = "<!-- aksflow:preview -->"
 MAX_COMMENT = 65_536
@@ -67,42 +71,76 @@ def _fence(lines: Sequence[str], lang: str) -> str:
     return f"{fence}{lang}\n{body}\n{fence}"
 
 
+OUTCOME_ICON: dict[Outcome, str] = {
+    "failed": "❌",
+    "blocked": "❌",
+    "high risk": "🔴",
+    "changes": "🟢",
+    "no changes": "✅",
+}
+
+
 def _verdict(stack: StackDiff) -> str:
+    """The stack's outcome, worst first: blocked > high risk > changes > no changes."""
+    outcome = stack.outcome
+    note = " (new stack)" if stack.new_stack else ""
+    return f"{OUTCOME_ICON[outcome]} {outcome}{note}"
+
+
+def _policies(stack: StackDiff) -> str:
     policy = stack.head_policy
-    mark = "❌" if policy.mandatory else "✅"
-    return f"{mark} {policy.mandatory} mandatory · {policy.advisory} advisory"
+    return f"{policy.mandatory} mandatory · {policy.advisory} advisory"
 
 
 def _summary(report: DiffReport) -> list[str]:
     rows = [
-        "| Stack | Plan | Create | Update | Replace | Delete | Policies (head) |",
+        "| Stack | Verdict | Create | Update | Replace | Delete | Policies (head) |",
         "|---|---|--:|--:|--:|--:|---|",
     ]
     for stack in report.stacks:
         counts = stack.plan.counts()
         cells = [str(counts[op]) for op in ("create", "update", "replace", "delete")]
         rows.append(
-            f"| {code(stack.stack, cell=True)} | {stack.status} | {' | '.join(cells)} "
-            f"| {_verdict(stack)} |"
+            f"| {code(stack.stack, cell=True)} | {_verdict(stack)} | {' | '.join(cells)} "
+            f"| {_policies(stack)} |"
         )
     return rows
 
 
-def _headline(report: DiffReport) -> list[str]:
-    if report.error:
-        title = "❌ the preview failed"
-    elif report.exit_status == 1:
-        failing = [s.stack for s in report.stacks if s.head_policy.mandatory]
-        title = f"❌ mandatory policy violations in {', '.join(failing)}"
-    elif any(s.plan.has_changes for s in report.stacks):
-        title = "✅ policies pass"
-    else:
-        title = "✅ no changes"
-    lines = [
-        f"### aksflow preview: {title}",
-        "",
+def _stacks_with(report: DiffReport, outcome: str) -> str:
+    return ", ".join(s.stack for s in report.stacks if s.outcome == outcome)
+
+
+def title(report: DiffReport) -> str:
+    """The headline: the worst outcome across stacks, never a green mark over a high risk."""
+    outcome = report.outcome
+    icon = OUTCOME_ICON[outcome]
+    if outcome == "failed":
+        return f"{icon} the preview failed"
+    if outcome == "blocked":
+        return f"{icon} blocked: mandatory policy violations in {_stacks_with(report, outcome)}"
+    if outcome == "high risk":
+        high = [r for r in report.risks if r.level == "high"]
+        first = high[0].message.split(":", 1)[0]
+        more = f" (+{len(high) - 1} more)" if len(high) > 1 else ""
+        return f"{icon} high risk in {_stacks_with(report, outcome)}: {escape(first)}{more}"
+    if outcome == "changes":
+        return f"{icon} changes in {_stacks_with(report, outcome)}; policies pass"
+    return f"{icon} no changes"
+
+
+def _revisions(report: DiffReport) -> str:
+    return (
         f"{code(report.base.ref)} ({report.base.short}) → {code(report.head.ref)} "
-        f"({report.head.short}), previewed offline.",
+        f"({report.head.short})"
+    )
+
+
+def _headline(report: DiffReport) -> list[str]:
+    lines = [
+        f"### aksflow preview: {title(report)}",
+        "",
+        f"{_revisions(report)}, previewed offline.",
     ]
     if report.reused_base:
         lines[-1] += " The project is identical at both revisions (one preview, reused)."
@@ -118,40 +156,103 @@ def _capped(items: Sequence[str], what: str) -> list[str]:
 
 def _risks(report: DiffReport) -> list[str]:
     risks = report.risks
-    lines = ["#### ⚠️ High-risk changes", ""]
     if not risks:
-        return [
-            *lines,
-            "None: no deletes or replaces of stateful resources, no version, node-count or "
-            "enforcement changes.",
-        ]
+        return []
     items = [f"- {ICON[r.level]} **{r.level}** {code(r.stack)}: {escape(r.message)}" for r in risks]
-    return [*lines, *_capped(items, "risks")]
+    return ["#### ⚠️ Risks", "", *_capped(items, "risks")]
 
 
-def _violation(stack: str, v: Violation) -> str:
-    resource = v.urn.rsplit("::", 1)[-1] if v.urn else "(stack)"
-    where = f" at {code(f'{v.file}:{v.line}' if v.line else v.file)}" if v.file else ""
-    first = next((ln for ln in reversed(v.message.strip().splitlines()) if ln.strip()), "")
-    new = " **new**" if v.new else ""
-    icon = "❌" if v.level == "mandatory" else "⚠️"
+def _policy_changes(report: DiffReport) -> list[str]:
+    """Every policy change between base and head; each loosening is high risk."""
+    seen: dict[tuple[str, str, str | None, str | None], bool] = {}
+    for stack in report.stacks:
+        for change in stack.enforcement:
+            key = (change.environment, change.policy, change.old, change.new)
+            seen[key] = change.loosened
+    if not seen:
+        return []
+    items = [
+        f"- {'🔴 **loosened**' if loosened else 'changed'} {code(policy)} in {code(env)}: "
+        f"{code(old or 'pack default')} → {code(new or 'pack default')}"
+        for (env, policy, old, new), loosened in seen.items()
+    ]
+    return ["#### Policy changes", "", *_capped(items, "policy changes")]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation, the same in every stack listed (same policy, resource and message)."""
+
+    level: str
+    policy: str
+    resource: str
+    message: str
+    new: bool
+    stacks: tuple[str, ...]
+    locations: tuple[str, ...]
+
+
+def group_findings(report: DiffReport) -> list[Finding]:
+    """The head's violations, one entry per finding with every stack it occurs in."""
+    groups: dict[tuple[str, str, str, str, bool], tuple[list[str], list[str]]] = {}
+    for stack in report.stacks:
+        for v in stack.head_policy.violations:
+            resource = v.urn.rsplit("::", 1)[-1] if v.urn else "(stack)"
+            key = (v.level, v.policy, resource, " ".join(v.message.split()), v.new)
+            stacks, where = groups.setdefault(key, ([], []))
+            if stack.stack not in stacks:
+                stacks.append(stack.stack)
+            spot = (f"{v.file}:{v.line}" if v.line else v.file) if v.file else ""
+            if spot and spot not in where:
+                where.append(spot)
+    findings = [
+        Finding(level, policy, resource, message, new, tuple(stacks), tuple(where))
+        for (level, policy, resource, message, new), (stacks, where) in groups.items()
+    ]
+    findings.sort(key=lambda f: (f.level != "mandatory", f.policy, f.resource))
+    return findings
+
+
+def _finding(f: Finding) -> str:
+    icon = "❌" if f.level == "mandatory" else "⚠️"
+    where = ""
+    if f.locations:
+        where = " at " + ", ".join(code(w) for w in f.locations[:3])
+        where += f" (+{len(f.locations) - 3})" if len(f.locations) > 3 else ""
+    stacks = ", ".join(f.stacks)
     return (
-        f"- {icon} **{v.level}**{new} {code(v.policy)} on {code(resource)} ({code(stack)})"
-        f"{where}: {escape(first)}"
+        f"- {icon} **{f.level}** {code(f.policy)} on {code(f.resource)} ({code(stacks)})"
+        f"{where}: {escape(f.message)}"
     )
 
 
 def _violations(report: DiffReport) -> list[str]:
-    lines = ["#### Policy violations (head)", ""]
-    found = [(s.stack, v) for s in report.stacks for v in s.head_policy.violations]
-    if not found:
-        return [*lines, "None."]
-    found.sort(key=lambda sv: (sv[1].level != "mandatory", not sv[1].new))  # new first
-    return [*lines, *_capped([_violation(s, v) for s, v in found], "violations")]
+    """New findings listed; those already on the base folded below them."""
+    findings = group_findings(report)
+    new = [f for f in findings if f.new]
+    old = [f for f in findings if not f.new]
+    lines: list[str] = []
+    if new:
+        shown = _capped([_finding(f) for f in new], "findings")
+        lines += [f"#### New policy findings ({len(new)})", "", *shown]
+    if old:
+        if lines:
+            lines.append("")
+        lines += [
+            "<details>",
+            f"<summary>{len(old)} finding{'s' if len(old) != 1 else ''} already on the base"
+            "</summary>",
+            "",
+            *_capped([_finding(f) for f in old], "findings"),
+            "",
+            "</details>",
+        ]
+    return lines
 
 
 def _change_lines(change: ResourceChange, max_props: int | None) -> list[str]:
     lines = [f"{SYMBOL[change.op]} {change.type} {change.name} ({change.op})"]
+    lines += [f"      = {label}: {shown}" for label, shown in change.key_properties]
     props = change.properties if max_props is None else change.properties[:max_props]
     for prop in props:
         mark = {"add": "+", "delete": "-", "update": "~"}[prop.kind]
@@ -235,12 +336,6 @@ def _details(stack: StackDiff, *, compact: bool) -> str:
         parts.append(_fence(lines, "diff"))
         if compact:
             parts += ["", f"_Shortened to fit the comment; everything is in {code(FULL_REPORT)}._"]
-    if stack.enforcement:
-        parts += ["", "Enforcement levels changed:", ""]
-        parts += [
-            f"- {code(e.policy)}: {code(e.old or 'pack default')} → {code(e.new or 'pack default')}"
-            for e in stack.enforcement
-        ]
     parts += ["", "</details>"]
     return "\n".join(parts)
 
@@ -260,16 +355,26 @@ def _footer(report: DiffReport, provenance: str) -> list[str]:
 
 
 def _join(blocks: Iterable[Sequence[str] | str]) -> str:
-    return "\n\n".join(b if isinstance(b, str) else "\n".join(b) for b in blocks) + "\n"
+    return "\n\n".join(b if isinstance(b, str) else "\n".join(b) for b in blocks if b) + "\n"
+
+
+def _nothing_changed(report: DiffReport) -> str:
+    stacks = ", ".join(code(s.stack) for s in report.stacks)
+    return (
+        f"{MARKER}\n**aksflow preview: {title(report)}**: {_revisions(report)} changes no "
+        f"resource in {stacks} and no policy.\n"
+    )
 
 
 def render_comment(report: DiffReport, *, provenance: str = "", limit: int = MAX_COMMENT) -> str:
     """The comment body for ``report``; at most ``limit`` characters (UTF-16 units)."""
+    if report.outcome == "no changes":
+        return _nothing_changed(report)
     head: list[Sequence[str] | str] = [[MARKER], _headline(report)]
     if report.error:  # nothing was diffed: say why, and nothing else
-        head.append(["#### Error", "", _fence([report.error], "text")])
+        head.append(["#### Error", "", _fence(report.error.splitlines(), "text")])
         return _join([*head, _footer(report, provenance)])
-    head += [_summary(report), _risks(report), _violations(report)]
+    head += [_summary(report), _risks(report), _policy_changes(report), _violations(report)]
     footer = _footer(report, provenance)
     budget = limit - size(_join([*head, footer])) - 200  # headroom for the notes below
     details: list[str] = []

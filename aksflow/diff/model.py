@@ -6,7 +6,7 @@ become ``"[secret]"``), so nothing downstream can leak them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -14,6 +14,14 @@ Op = Literal["create", "update", "replace", "delete"]
 OPS: tuple[Op, ...] = ("create", "update", "replace", "delete")
 RiskLevel = Literal["high", "medium"]
 SECRET_TEXT = "[secret]"
+Outcome = Literal["failed", "blocked", "high risk", "changes", "no changes"]
+# Worst first: a report's outcome is the first of these that any stack has.
+OUTCOMES: tuple[Outcome, ...] = ("failed", "blocked", "high risk", "changes", "no changes")
+
+
+def worst(outcomes: Iterable[Outcome]) -> Outcome:
+    """The worst of ``outcomes`` in :data:`OUTCOMES` order; ``no changes`` when there are none."""
+    return min(outcomes, key=OUTCOMES.index, default="no changes")
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,8 @@ class ResourceChange:
     dependencies: tuple[str, ...] = ()
     hint: str | None = None
     custom: bool = True  # False for component resources (no cloud object of their own)
+    # What a reviewer checks on a created resource (vmSize, image, ...), label -> shown value.
+    key_properties: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -81,6 +91,8 @@ class ResourceChange:
             doc["source"] = self.source
         if self.hint:
             doc["hint"] = self.hint
+        if self.key_properties:
+            doc["keyProperties"] = dict(self.key_properties)
         return doc
 
 
@@ -219,11 +231,24 @@ class StackDiff:
             return "new stack"
         return "changed" if self.plan.has_changes else "no changes"
 
+    @property
+    def outcome(self) -> Outcome:
+        """blocked > high risk > changes > no changes (a policy change is a change)."""
+        if self.head_policy.mandatory:
+            return "blocked"
+        if any(r.level == "high" for r in self.risks):
+            return "high risk"
+        new_findings = any(v.new for v in self.head_policy.violations)
+        if self.plan.has_changes or self.enforcement or self.new_stack or new_findings:
+            return "changes"
+        return "no changes"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
             "environment": self.environment,
             "status": self.status,
+            "outcome": self.outcome,
             "counts": self.plan.counts(),
             "unchanged": self.plan.unchanged,
             "changes": [c.to_json() for c in self.plan.changes],
@@ -267,6 +292,13 @@ class DiffReport:
         return 1 if any(s.head_policy.mandatory for s in self.stacks) else 0
 
     @property
+    def outcome(self) -> Outcome:
+        """The worst stack outcome (``failed`` when nothing could be diffed)."""
+        if self.error:
+            return "failed"
+        return worst(s.outcome for s in self.stacks)
+
+    @property
     def risks(self) -> list[Risk]:
         """Every stack's risks, high first (stable within a level)."""
         order = {"high": 0, "medium": 1}
@@ -278,6 +310,7 @@ class DiffReport:
             "base": {"ref": self.base.ref, "sha": self.base.sha},
             "head": {"ref": self.head.ref, "sha": self.head.sha},
             "exitStatus": self.exit_status,
+            "outcome": self.outcome,
             "error": self.error,
             "hasChanges": any(s.plan.has_changes for s in self.stacks),
             "reusedBasePreview": self.reused_base,

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace as dc_replace
 from typing import Any
 
+from aksflow.diff.keyprops import key_properties
 from aksflow.diff.model import SECRET_TEXT, PropertyChange, ResourceChange, StackPlan
 from aksflow.diff.paths import (
     MISSING,
@@ -276,7 +277,12 @@ def diff_states(
     both = [urn for urn in head if urn in base]
     for urn, resource in head.items():
         if urn not in base:
-            changes[urn] = _whole(resource, "create")
+            changes[urn] = dc_replace(
+                _whole(resource, "create"),
+                key_properties=key_properties(
+                    str(resource.get("type", "")), resource.get("inputs") or {}
+                ),
+            )
         else:
             change = _compare(table, base[urn], resource, providers)
             if change is not None:

@@ -1,9 +1,10 @@
 """Rank a stack's changes: what a reviewer has to see before anything else.
 
 High: deleting or replacing stateful or foundational resources (cluster, node pools,
-identities, namespaces, PVCs, StatefulSets, the resource group), a Kubernetes downgrade, and a
-policy enforcement level loosened. Medium: Kubernetes upgrades, node-pool size changes, other
-replaces and deletes, changes AKS refuses at apply time, tightened enforcement levels.
+identities, namespaces, PVCs, StatefulSets, the resource group), any Kubernetes version change
+(an upgrade drains and re-images every node; AKS cannot downgrade), and a policy enforcement level
+loosened. Medium: node-pool size changes, other replaces and deletes, changes AKS refuses at apply
+time, tightened enforcement levels.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _property_risks(stack: str, change: ResourceChange) -> list[Risk]:
             verb = "downgrades (AKS does not support downgrades)" if down else "changes"
             risks.append(
                 Risk(
-                    "high" if down else "medium",
+                    "high",
                     stack,
                     "kubernetesVersion",
                     f"{verb} Kubernetes version of {change.kind} {change.name}: "

@@ -42,13 +42,23 @@ class PreviewRunner(Protocol):
     def run(self, project_dir: Path, stacks: Sequence[str], out_dir: Path) -> PreviewOutcome: ...
 
 
-def error_message(stderr: str) -> str:
-    """The useful part of a failed preview's stderr: its ``error:`` line(s), else the tail."""
-    lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
-    errors = [line.split("error:", 1)[1].strip() for line in lines if "error:" in line]
-    if errors:
-        return "; ".join(errors)
-    return "\n".join(lines[-15:]) or "the preview failed without a message"
+def error_message(stderr: str, max_lines: int = 200) -> str:
+    """The useful part of a failed preview's stderr: its whole ``error:`` message, else the tail.
+
+    The error is everything from the first ``error:`` line on: a Helm or schema error spans
+    several lines and its detail is what the user needs.
+    """
+    lines = [line.rstrip() for line in stderr.splitlines()]
+    start = next((i for i, line in enumerate(lines) if "error:" in line), None)
+    if start is None:
+        tail = [line for line in lines if line.strip()][-15:]
+        return "\n".join(tail) or "the preview failed without a message"
+    body = [lines[start].split("error:", 1)[1].strip(), *lines[start + 1 :]]
+    while body and not body[-1].strip():
+        body.pop()
+    if len(body) > max_lines:
+        body = [*body[:max_lines], f"… {len(body) - max_lines} more lines"]
+    return "\n".join(body)
 
 
 class SubprocessPreviewRunner:

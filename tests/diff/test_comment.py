@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from aksflow.diff.comment import MARKER, code, escape, mermaid_label, render_comment, size
-from aksflow.diff.model import DiffReport, PolicyVerdict, Revision, StackDiff, Violation
+from aksflow.diff.model import (
+    DiffReport,
+    EnforcementChange,
+    PolicyVerdict,
+    Revision,
+    StackDiff,
+    Violation,
+)
 from aksflow.diff.plan import diff_states
 from aksflow.diff.risk import stack_risks
 from tests.diff.builders import POOL_T, pool, res, state
@@ -55,8 +63,8 @@ def test_sections_in_order_and_marker_first() -> None:
     assert text.startswith(MARKER + "\n")
     order = [
         "| Stack |",
-        "High-risk changes",
-        "Policy violations (head)",
+        "#### ⚠️ Risks",
+        "#### New policy findings",
         "<details>",
         "```mermaid",
         "flowchart LR",
@@ -64,17 +72,20 @@ def test_sections_in_order_and_marker_first() -> None:
     positions = [text.index(s) for s in order]
     assert positions == sorted(positions)
     assert text.index("a-mand") < text.index("b-adv")  # mandatory first
-    assert "| `dev` | no changes | 0 | 0 | 0 | 0 | ✅ 0 mandatory · 0 advisory |" in text
-    assert "| `prod` | changed | 0 | 0 | 1 | 0 | ❌ 1 mandatory · 1 advisory |" in text
-    assert "mandatory policy violations in prod" in text
+    assert "| `dev` | ✅ no changes | 0 | 0 | 0 | 0 | 0 mandatory · 0 advisory |" in text
+    assert "| `prod` | ❌ blocked | 0 | 0 | 1 | 0 | 1 mandatory · 1 advisory |" in text
+    assert "### aksflow preview: ❌ blocked: mandatory policy violations in prod" in text
     assert '~ vmSize: "Standard_D2ds_v5" → "Standard_D8ds_v5"  [forces replacement]' in text
     assert "out/pr/diff.json" in text
 
 
-def test_no_changes_anywhere() -> None:
+def test_no_changes_anywhere_is_one_line() -> None:
     report = DiffReport(BASE, HEAD, (stack_diff("dev", state(), state()),))
     text = render_comment(report)
-    assert "✅ no changes" in text and "No changes." in text and "None:" in text
+    marker, line = text.splitlines()
+    assert marker == MARKER
+    assert line.startswith("**aksflow preview: ✅ no changes**")
+    assert "no resource in `dev` and no policy" in line
 
 
 def test_escaping_of_untrusted_text() -> None:
@@ -108,7 +119,7 @@ def test_huge_plans_are_trimmed_under_the_limit_and_say_where_the_rest_is() -> N
     text = render_comment(DiffReport(BASE, HEAD, (small, big)))
     assert size(text) <= 65_536
     assert text.startswith(MARKER)
-    assert "| `prod` | changed | 1500 |" in text
+    assert "| `prod` | 🟢 changes | 1500 |" in text
     assert "Shortened to fit" in text or "do not fit in one comment" in text
     tiny = render_comment(DiffReport(BASE, HEAD, (small, big)), limit=3000)
     assert size(tiny) <= 3000 and tiny.startswith(MARKER)
@@ -122,3 +133,88 @@ def test_error_report_has_an_error_section() -> None:
     )
     assert "the preview failed" in text and "#### Error" in text and "aksflow:nodePools[0]" in text
     assert "| Stack |" not in text and "Policy violations" not in text
+
+
+def _pool_replace(name: str) -> StackDiff:
+    np = res(POOL_T, "np", pool(), stack=name)
+    replaced = res(POOL_T, "np", pool(vmSize="Standard_D8ds_v5"), stack=name)
+    return stack_diff(name, state(np, stack=name), state(replaced, stack=name))
+
+
+def test_a_pool_replace_leads_with_high_risk_never_a_green_mark() -> None:
+    dev = stack_diff("dev", state(), state())
+    text = render_comment(DiffReport(BASE, HEAD, (dev, _pool_replace("prod"))))
+    headline = text.splitlines()[2]
+    assert headline.startswith("### aksflow preview: 🔴 high risk in prod: replaces node pool np")
+    assert "✅" not in headline
+    assert "| `prod` | 🔴 high risk |" in text and "| `dev` | ✅ no changes |" in text
+
+
+def test_outcome_order_blocked_over_high_risk_over_changes() -> None:
+    created = stack_diff("dev", state(), state(res(POOL_T, "np", pool())))
+    assert created.outcome == "changes"
+    risky = _pool_replace("staging")
+    blocked = dataclasses.replace(
+        _pool_replace("prod"), head_policy=PolicyVerdict(1, (violation("mandatory"),))
+    )
+    assert risky.outcome == "high risk" and blocked.outcome == "blocked"
+    assert DiffReport(BASE, HEAD, (created, risky)).outcome == "high risk"
+    assert DiffReport(BASE, HEAD, (created, risky, blocked)).outcome == "blocked"
+    assert DiffReport(BASE, HEAD, (created,)).outcome == "changes"
+
+
+def test_a_loosened_policy_alone_is_high_risk_not_no_changes() -> None:
+    loosened = EnforcementChange("prod", "pss-privileged", "mandatory", "advisory")
+    plan = diff_states("prod", state(), state())
+    prod = StackDiff(
+        "prod",
+        "prod",
+        plan,
+        PolicyVerdict(0, ()),
+        PolicyVerdict(0, ()),
+        risks=stack_risks("prod", plan, (loosened,)),
+        enforcement=(loosened,),
+    )
+    text = render_comment(DiffReport(BASE, HEAD, (prod,)))
+    assert text.splitlines()[2].startswith("### aksflow preview: 🔴 high risk in prod")
+    policy_changes = text.index("#### Policy changes")
+    assert "🔴 **loosened** `pss-privileged` in `prod`" in text[policy_changes:]
+
+
+def test_findings_are_grouped_across_stacks_and_old_ones_folded() -> None:
+    def at(stack: str, policy: str, new: bool) -> Violation:
+        urn = f"urn:pulumi:{stack}::aksflow::kubernetes:apps/v1:Deployment::web:web/web"
+        return Violation(policy, "advisory", "low", urn, "apps/web/x.yaml", 4, "msg", new=new)
+
+    stacks = tuple(
+        dataclasses.replace(
+            stack_diff(name, state(), state(res(POOL_T, "np", pool()))),
+            head_policy=PolicyVerdict(1, (at(name, "fresh", True), at(name, "stale", False))),
+        )
+        for name in ("dev", "staging", "prod")
+    )
+    text = render_comment(DiffReport(BASE, HEAD, stacks))
+    fresh = [line for line in text.splitlines() if "`fresh`" in line]
+    assert fresh == [
+        "- ⚠️ **advisory** `fresh` on `web:web/web` (`dev, staging, prod`) at "
+        "`apps/web/x.yaml:4`: msg"
+    ]
+    assert "#### New policy findings (1)" in text
+    folded = text.index("<summary>1 finding already on the base</summary>")
+    assert text.index("`stale`") > folded > text.index("`fresh`")
+
+
+def test_created_resources_show_their_key_properties() -> None:
+    gpu = pool("npgpu01", vmSize="Standard_NC6s_v3", availabilityZones=["1", "2"])
+    gpu["nodeTaints"] = ["sku=gpu:NoSchedule"]
+    text = render_comment(
+        DiffReport(BASE, HEAD, (stack_diff("dev", state(), state(res(POOL_T, "npgpu01", gpu))),))
+    )
+    assert "      = vmSize: Standard_NC6s_v3" in text
+    assert "      = zones: 1, 2" in text and "      = taints: sku=gpu:NoSchedule" in text
+
+
+def test_a_multi_line_error_is_kept_whole() -> None:
+    error = "head HEAD (bbbbbbb): apps/web: helm template failed\nline two\n  line three"
+    text = render_comment(DiffReport(BASE, HEAD, (), error=error))
+    assert "helm template failed\nline two\n  line three\n" in text

@@ -83,6 +83,28 @@ def _nothing(repo: Path) -> None:
     pass
 
 
+def _prod_pool_replace(repo: Path) -> None:
+    _edit(
+        repo / "Pulumi.prod.yaml",
+        "npuser01 vmSize=Standard_D4ds_v5",
+        "npuser01 vmSize=Standard_D8ds_v5",
+    )
+
+
+def _new_pool(repo: Path) -> None:
+    _edit(
+        repo / "Pulumi.dev.yaml",
+        "    - npuser01 ",
+        "    - npbatch02 vmSize=Standard_E4ds_v5 minCount=0 maxCount=2\n    - npuser01 ",
+    )
+
+
+def _schema_error(repo: Path) -> None:
+    values = repo / "apps" / "web" / "values-dev.yaml"
+    values.write_text(values.read_text() + "bogus: 1\n")
+    _edit(values, "replicaCount: 1", "replicaCount: 0")
+
+
 def _broken_config(repo: Path) -> None:
     _edit(repo / "Pulumi.dev.yaml", "      minCount: 2\n", "      minCount: 5\n")
 
@@ -104,7 +126,10 @@ SCENARIOS: list[tuple[str, Callable[[Path], None]]] = [
     ("shared-code", _shared_code),
     ("loosen-policy", _loosen_policy),
     ("no-change", _nothing),
+    ("prod-pool-replace", _prod_pool_replace),
+    ("new-pool", _new_pool),
     ("public-ip", _public_node_ip),  # late: every later head carries the violation
+    ("schema-error", _schema_error),  # dev's web values break the chart's schema
     ("broken", _broken_config),  # last: nothing after it can be previewed
 ]
 
@@ -184,8 +209,8 @@ def test_vm_size_is_a_replace_and_high_risk(history: Path) -> None:
     assert pool["op"] == "replace"
     assert any("vmSize" in r for r in pool["replaceReasons"])
     assert doc["risks"][0]["level"] == "high" and "node pool npuser01" in doc["risks"][0]["message"]
-    high = comment.index("High-risk changes")
-    assert comment.index("replaces node pool npuser01", high) < comment.index("Policy violations")
+    high = comment.index("#### ⚠️ Risks")
+    assert comment.index("replaces node pool npuser01", high) < comment.index("#### Details")
 
 
 def test_new_app_creates_its_namespace_chart_and_objects(history: Path) -> None:
@@ -222,7 +247,7 @@ def test_prod_only_config_change_leaves_the_other_stacks_unchanged(history: Path
     assert workspace["properties"] == [
         {"path": "retentionInDays", "kind": "update", "old": 90, "new": 180}
     ]
-    assert "| `dev` | no changes | 0 | 0 | 0 | 0 |" in comment
+    assert "| `dev` | ✅ no changes | 0 | 0 | 0 | 0 |" in comment
 
 
 def test_shared_code_change_shows_in_every_stack(history: Path) -> None:
@@ -260,7 +285,9 @@ def test_no_change_previews_once_and_says_so(history: Path) -> None:
     assert result.exit_code == 0
     assert doc["reusedBasePreview"] and not doc["hasChanges"]
     assert all(s["status"] == "no changes" for s in doc["stacks"])
-    assert "✅ no changes" in comment
+    assert doc["outcome"] == "no changes"
+    assert comment.splitlines()[1].startswith("**aksflow preview: ✅ no changes**")
+    assert len(comment.splitlines()) == 2
 
 
 def test_a_new_mandatory_violation_exits_1_and_is_in_the_comment(history: Path) -> None:
@@ -274,8 +301,32 @@ def test_a_new_mandatory_violation_exits_1_and_is_in_the_comment(history: Path) 
     assert mandatory and all(v["new"] for v in mandatory)
     assert any(v["urn"].endswith("::npuser01") for v in mandatory)
     assert dev["policy"]["base"]["mandatory"] == 0
-    assert "❌ mandatory policy violations in dev" in comment
-    assert f"❌ **mandatory** **new** `{mandatory[0]['policy']}`" in comment
+    assert "### aksflow preview: ❌ blocked: mandatory policy violations in dev" in comment
+    new_section = comment[comment.index("#### New policy findings") :]
+    assert f"❌ **mandatory** `{mandatory[0]['policy']}`" in new_section
+
+
+def test_a_prod_pool_replace_has_a_risk_first_title(history: Path) -> None:
+    result, doc, comment = run_diff(history, "prod-pool-replace", "prod")
+    assert result.exit_code == 0
+    assert changes(doc, "prod")["npuser01|AgentPool"]["op"] == "replace"
+    assert doc["outcome"] == "high risk" and stack(doc, "prod")["outcome"] == "high risk"
+    title = comment.splitlines()[2]
+    assert title.startswith("### aksflow preview: 🔴 high risk in prod: replaces node pool")
+    assert "✅" not in title and "policies pass" not in title
+    assert "| `prod` | 🔴 high risk |" in comment
+    assert comment.index("#### ⚠️ Risks") < comment.index("#### Details")
+
+
+def test_a_new_pool_shows_its_vm_size(history: Path) -> None:
+    _, doc, comment = run_diff(history, "new-pool", "dev")
+    pool = changes(doc, "dev")["npbatch02|AgentPool"]
+    assert pool["op"] == "create"
+    assert pool["keyProperties"]["vmSize"] == "Standard_E4ds_v5"
+    assert pool["keyProperties"]["min/max"] == "0/2"
+    block = comment[comment.index("AgentPool npbatch02 (create)") :]
+    assert block.splitlines()[1] == "      = vmSize: Standard_E4ds_v5"
+    assert "      = min/max: 0/2" in block
 
 
 def _aksflow(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -303,6 +354,30 @@ def test_broken_config_at_the_head_exits_2_naming_file_and_key(history: Path) ->
     )
     assert "the preview failed" in (out / "pr" / "comment.md").read_text()
     assert gitrepo.git(history, "worktree", "list").count("\n") == 1
+
+
+def test_a_multi_line_chart_error_survives_whole_into_terminal_and_comment(
+    history: Path,
+) -> None:
+    out = history.parent / "out-schema"
+    done = _aksflow(
+        history,
+        "--out",
+        str(out),
+        "--base",
+        "schema-error~1",
+        "--head",
+        "schema-error",
+        "--stack",
+        "dev",
+    )
+    assert done.returncode == 2, done.stderr
+    comment = (out / "pr" / "comment.md").read_text()
+    for text in (done.stderr, comment):
+        assert "values.schema.json" in text
+        assert "- at '/replicaCount': minimum: got 0, want 1" in text
+        assert "- at '': additional properties 'bogus' not allowed" in text
+    assert "Traceback" not in done.stderr
 
 
 def test_unknown_revision_exits_2(history: Path) -> None:

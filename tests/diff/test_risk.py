@@ -53,7 +53,8 @@ def test_version_and_node_count_call_outs() -> None:
     assert any("kubernetesVersion 1.34 → 1.35" in m for m in messages)
     assert any("agentPoolProfiles[0].maxCount 2 → 4" in m for m in messages)
     assert any("minCount 1 → 2" in m for m in messages)
-    assert all(r.level == "medium" for r in risks)
+    levels = {r.category: r.level for r in risks}
+    assert levels == {"kubernetesVersion": "high", "nodeCount": "medium"}
 
 
 def test_a_kubernetes_downgrade_is_high() -> None:

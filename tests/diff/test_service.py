@@ -202,7 +202,7 @@ def test_a_mandatory_violation_at_the_head_exits_1_and_is_in_the_comment(
     text = (repo.parent / "out" / "pr" / "comment.md").read_text()
     assert (
         "`aks-no-public-ip`" in text
-        and "**new**" in text
+        and text.index("#### New policy findings (1)") < text.index("`aks-no-public-ip`")
         and "node public IPs are forbidden" in text
     )
     assert summary.read_text() == text
