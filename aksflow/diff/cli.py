@@ -8,6 +8,7 @@ Tests may pass ``obj={"diff_runner": <PreviewRunner>}`` to replace the preview s
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -30,8 +31,10 @@ def _print_summary(console: Console, report: DiffReport) -> None:
     """Verdict first, then the per-stack table, the risks and every blocking violation."""
     outcome = report.outcome
     console.print(
-        f"aksflow diff {report.base.short} → {report.head.short}: "
-        f"[{OUTCOME_STYLE[outcome]}]{outcome}[/{OUTCOME_STYLE[outcome]}]"
+        Text.assemble(
+            f"aksflow diff {report.base.label} → {report.head.label}: ",
+            (outcome, OUTCOME_STYLE[outcome]),
+        )
     )
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("stack", "verdict", "+", "~", "±", "-", "policies (head)"):
@@ -75,7 +78,12 @@ def _print_summary(console: Console, report: DiffReport) -> None:
 
 @click.command("diff")
 @click.option("--base", required=True, metavar="REV", help="Base revision (e.g. origin/main).")
-@click.option("--head", required=True, metavar="REV", help="Head revision (e.g. HEAD).")
+@click.option(
+    "--head",
+    default="",
+    metavar="REV",
+    help="Head revision (default: the working tree, uncommitted changes included).",
+)
 @click.option(
     "--stack", "stacks", multiple=True, metavar="NAME", help="Stack to diff (repeatable)."
 )
@@ -89,6 +97,7 @@ def _print_summary(console: Console, report: DiffReport) -> None:
 )
 @click.option("--project-dir", metavar="DIR", help="Pulumi project (default: nearest Pulumi.yaml).")
 @click.option("--helm", "helm_binary", metavar="PATH", help="Render charts with this helm binary.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
 def diff(
     ctx: click.Context,
@@ -98,8 +107,13 @@ def diff(
     out_dir: Path,
     project_dir: str | None,
     helm_binary: str | None,
+    quiet: bool,
 ) -> None:
-    """Preview BASE and HEAD offline and diff them per stack; write the PR comment."""
+    """Preview BASE and HEAD offline and diff them per stack; write the PR comment.
+
+    Without --head the working tree is the head, uncommitted and untracked (not ignored) files
+    included, so the local loop needs no commit.
+    """
     from aksflow.diff.comment import render_comment
     from aksflow.diff.replace import ReplaceTable
     from aksflow.diff.report import run_link, write_outputs
@@ -110,17 +124,25 @@ def diff(
     root = find_project_dir(Path(project_dir) if project_dir else Path.cwd())
     runner = (ctx.obj or {}).get("diff_runner") or SubprocessPreviewRunner(helm=helm_binary)
     table = ReplaceTable.load()
-    report = run_diff(
-        DiffRequest(root, base, head, stacks), runner, table=table, links=run_link(os.environ)
+    err = Console(stderr=True, highlight=False)
+    status = (
+        err.status(f"Previewing {base} and {head or 'the working tree'} offline…")
+        if err.is_terminal and not quiet
+        else nullcontext()
     )
+    with status:
+        report = run_diff(
+            DiffRequest(root, base, head, stacks), runner, table=table, links=run_link(os.environ)
+        )
     comment = render_comment(report, provenance=table.provenance())
     if not out_dir.is_absolute():
         out_dir = Path.cwd() / out_dir
     comment_path, json_path = write_outputs(out_dir, report, comment)
     if report.error:
         raise PreviewFailed(f"{report.error}\n(also in {comment_path})")
-    _print_summary(Console(highlight=False), report)
-    click.echo(f"Wrote {comment_path} and {json_path}")
+    if not quiet:
+        _print_summary(Console(highlight=False), report)
+        click.echo(f"Wrote {comment_path} and {json_path}")
     if report.exit_status == 1:
         ctx.exit(1)
 
@@ -135,11 +157,21 @@ def diff(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Markdown body (e.g. out/pr/comment.md).",
 )
-def comment(repo: str, number: int, file: Path) -> None:
-    """Create or update the sticky aksflow comment on a PR (GITHUB_TOKEN, GITHUB_API_URL)."""
+@click.option(
+    "--author",
+    metavar="LOGIN",
+    help="Login the sticky comment is written by (default: the token's own; "
+    "github-actions[bot] for GITHUB_TOKEN).",
+)
+def comment(repo: str, number: int, file: Path, author: str | None) -> None:
+    """Create or update the sticky aksflow comment on a PR (GITHUB_TOKEN, GITHUB_API_URL).
+
+    Only a comment that starts with the marker and was written by the same account is updated;
+    mentions, images and raw HTML in the body are neutralised before it is posted.
+    """
     from aksflow.github import client_from_env, upsert_comment
 
     body = file.read_text(encoding="utf-8")
     with client_from_env() as client:
-        result = upsert_comment(client, repo, number, body)
+        result = upsert_comment(client, repo, number, body, author=author)
     click.echo(f"{result.action} comment {result.id} {result.url}".rstrip())

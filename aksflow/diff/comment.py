@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aksflow.diff.model import DiffReport, Outcome, ResourceChange, StackDiff
+from aksflow.diff.model import DiffReport, Outcome, ResourceChange, Revision, StackDiff
 
 MARKER = "<!-- aksflow:preview -->"
 MAX_COMMENT = 65_536
@@ -129,11 +129,14 @@ def title(report: DiffReport) -> str:
     return f"{icon} no changes"
 
 
+def _revision(revision: Revision) -> str:
+    if revision.uncommitted:
+        return f"{code(revision.ref)} (uncommitted changes included)"
+    return f"{code(revision.ref)} ({revision.short})"
+
+
 def _revisions(report: DiffReport) -> str:
-    return (
-        f"{code(report.base.ref)} ({report.base.short}) → {code(report.head.ref)} "
-        f"({report.head.short})"
-    )
+    return f"{_revision(report.base)} → {_revision(report.head)}"
 
 
 def _headline(report: DiffReport) -> list[str]:

@@ -6,21 +6,29 @@ working tree, index and branches are never touched.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from aksflow.diff.model import Revision
 from aksflow.errors import GitError
 
+WORKING_TREE = "working tree"
 
-def git(repo: Path, *args: str) -> str:
+
+def git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
     """Run ``git -C repo args`` and return stdout; a failure is a :class:`GitError`."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
+            ["git", "-C", str(repo), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, **env} if env else None,
         )
     except FileNotFoundError:
         raise GitError("git is not installed (needed by aksflow diff)") from None
@@ -50,6 +58,41 @@ def resolve(repo: Path, rev: str) -> Revision:
             "lacks the base; use actions/checkout with fetch-depth: 0)"
         ) from None
     return Revision(rev, sha.strip())
+
+
+def snapshot(repo: Path) -> Revision:
+    """The working tree as a commit: tracked changes and untracked files (not ignored ones).
+
+    Built in a throw-away index, so the user's index, HEAD and branches are untouched; the
+    commit is dangling (git gc removes it). A clean tree is HEAD itself.
+    """
+    head = git(repo, "rev-parse", "--verify", "--quiet", "HEAD").strip()
+    index = Path(git(repo, "rev-parse", "--path-format=absolute", "--git-path", "index").strip())
+    with tempfile.TemporaryDirectory(prefix="aksflow-index-") as tmp:
+        scratch = Path(tmp) / "index"
+        if index.is_file():
+            shutil.copyfile(index, scratch)  # a warm start: only changed files are hashed
+        env = {"GIT_INDEX_FILE": str(scratch)}
+        git(repo, "add", "--all", "--", ".", env=env)
+        tree = git(repo, "write-tree", env=env).strip()
+    if git(repo, "rev-parse", f"{head}^{{tree}}").strip() == tree:
+        return Revision(WORKING_TREE, head)
+    sha = git(
+        repo,
+        "commit-tree",
+        tree,
+        "-p",
+        head,
+        "-m",
+        "aksflow diff: the working tree",
+        env={
+            "GIT_AUTHOR_NAME": "aksflow",
+            "GIT_AUTHOR_EMAIL": "aksflow@localhost",
+            "GIT_COMMITTER_NAME": "aksflow",
+            "GIT_COMMITTER_EMAIL": "aksflow@localhost",
+        },
+    ).strip()
+    return Revision(WORKING_TREE, sha, uncommitted=True)
 
 
 def tree_hash(repo: Path, sha: str, subdir: str) -> str:

@@ -267,10 +267,18 @@ class Revision:
 
     ref: str
     sha: str
+    uncommitted: bool = False  # a snapshot of the working tree with changes not committed
 
     @property
     def short(self) -> str:
         return self.sha[:7]
+
+    @property
+    def label(self) -> str:
+        """How to name it to a reader: ``main (1a2b3c4)``, or the working tree's state."""
+        if self.uncommitted:
+            return f"{self.ref} (uncommitted changes included)"
+        return f"{self.ref} ({self.short})"
 
 
 @dataclass(frozen=True)
@@ -308,7 +316,11 @@ class DiffReport:
         return {
             "version": 1,
             "base": {"ref": self.base.ref, "sha": self.base.sha},
-            "head": {"ref": self.head.ref, "sha": self.head.sha},
+            "head": {
+                "ref": self.head.ref,
+                "sha": self.head.sha,
+                **({"uncommitted": True} if self.head.uncommitted else {}),
+            },
             "exitStatus": self.exit_status,
             "outcome": self.outcome,
             "error": self.error,

@@ -36,7 +36,7 @@ class DiffRequest:
 
     project_dir: Path
     base: str
-    head: str
+    head: str  # "" (or git.WORKING_TREE): the working tree, uncommitted changes included
     stacks: Sequence[str] = ()
 
 
@@ -121,7 +121,9 @@ def run_diff(
     repo = git.toplevel(project_dir)
     rel = project_dir.relative_to(repo).as_posix()
     rel = "" if rel == "." else rel
-    base, head = git.resolve(repo, request.base), git.resolve(repo, request.head)
+    base = git.resolve(repo, request.base)
+    working = request.head in ("", git.WORKING_TREE)
+    head = git.snapshot(repo) if working else git.resolve(repo, request.head)
     with ExitStack() as cleanup:
         tmp = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="aksflow-diff-")))
         head_tree = cleanup.enter_context(git.worktree(repo, head.sha, tmp / "head"))

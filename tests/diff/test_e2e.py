@@ -302,6 +302,11 @@ def test_a_new_mandatory_violation_exits_1_and_is_in_the_comment(history: Path) 
     assert any(v["urn"].endswith("::npuser01") for v in mandatory)
     assert dev["policy"]["base"]["mandatory"] == 0
     assert "### aksflow preview: ❌ blocked: mandatory policy violations in dev" in comment
+    blocking = result.output[result.output.index("Blocking violations") :]
+    for v in mandatory:
+        resource = v["urn"].rsplit("::", 1)[-1]
+        assert f"  {v['policy']}  dev  {resource}" in blocking
+        assert v["message"].strip().splitlines()[0] in blocking
     new_section = comment[comment.index("#### New policy findings") :]
     assert f"❌ **mandatory** `{mandatory[0]['policy']}`" in new_section
 

@@ -265,3 +265,30 @@ def test_subprocess_runner_command_and_error_extraction(tmp_path: Path) -> None:
         == "Pulumi.dev.yaml: aksflow:foo: bad"
     )
     assert error_message("Traceback\n  boom\n") == "Traceback\n  boom"
+
+
+def test_the_working_tree_is_the_default_head_uncommitted_changes_included(repo: Path) -> None:
+    spec = json.loads(json.dumps(BASE_SPEC))
+    spec["pools"]["dev"]["npuser01"] = {"vmSize": "Standard_D8ds_v5"}
+    write_project(repo, spec)  # edited, not committed
+    (repo / "untracked-notes.txt").write_text("new file\n")
+    before = gitrepo.git(repo, "status", "--porcelain")
+    result = run(repo, FakeRunner(), "--base", "HEAD", "--stack", "dev")
+    assert result.exit_code == 0, result.output
+    doc = json.loads((repo.parent / "out" / "pr" / "diff.json").read_text())
+    assert doc["head"]["ref"] == "working tree" and doc["head"]["uncommitted"] is True
+    pool_change = doc["stacks"][0]["changes"][0]
+    assert pool_change["op"] == "replace"
+    assert "working tree (uncommitted changes included)" in result.output
+    comment = (repo.parent / "out" / "pr" / "comment.md").read_text()
+    assert "`working tree` (uncommitted changes included)" in comment
+    assert gitrepo.git(repo, "status", "--porcelain") == before  # index and files untouched
+    assert gitrepo.git(repo, "log", "--oneline").count("\n") == 1  # no commit on the branch
+
+
+def test_a_clean_working_tree_is_head_itself(repo: Path) -> None:
+    result = run(repo, FakeRunner(), "--base", "HEAD", "--quiet")
+    assert result.exit_code == 0 and result.output == ""  # --quiet: nothing but errors
+    doc = json.loads((repo.parent / "out" / "pr" / "diff.json").read_text())
+    assert doc["head"]["sha"] == gitrepo.git(repo, "rev-parse", "HEAD").strip()
+    assert "uncommitted" not in doc["head"] and doc["reusedBasePreview"]
