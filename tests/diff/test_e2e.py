@@ -86,16 +86,17 @@ def _nothing(repo: Path) -> None:
 def _prod_pool_replace(repo: Path) -> None:
     _edit(
         repo / "Pulumi.prod.yaml",
-        "npuser01 vmSize=Standard_D4ds_v5",
-        "npuser01 vmSize=Standard_D8ds_v5",
+        "    - name: npuser01\n      vmSize: Standard_D4ds_v5\n",
+        "    - name: npuser01\n      vmSize: Standard_D8ds_v5\n",
     )
 
 
 def _new_pool(repo: Path) -> None:
     _edit(
         repo / "Pulumi.dev.yaml",
-        "    - npuser01 ",
-        "    - npbatch02 vmSize=Standard_E4ds_v5 minCount=0 maxCount=2\n    - npuser01 ",
+        "    - name: npuser01\n",
+        "    - name: npbatch02\n      vmSize: Standard_E4ds_v5\n      minCount: 0\n"
+        "      maxCount: 2\n    - name: npuser01\n",
     )
 
 
