@@ -106,12 +106,13 @@ def preview(
 
 def _register_optional_commands() -> None:
     """Subcommands owned by their packages; each is a click command or group."""
+    from aksflow.approval_cli import plan
     from aksflow.diff.cli import comment, diff
     from aksflow.helm.cli import charts
     from aksflow.policy.cli import policy
     from aksflow.stacks_cli import stacks
 
-    for command in (policy, charts, diff, comment, stacks):
+    for command in (policy, charts, diff, comment, stacks, plan):
         main.add_command(command)
 
 

@@ -25,6 +25,11 @@ import click
     "(every stack if the file is missing or unreadable).",
 )
 @click.option(
+    "--group",
+    is_flag=True,
+    help="With --json: an object of environment -> stacks, every environment in promotion order.",
+)
+@click.option(
     "--project-dir", metavar="DIR", help="Pulumi project directory (default: nearest Pulumi.yaml)."
 )
 def stacks(
@@ -32,6 +37,7 @@ def stacks(
     environment: str | None,
     only: str | None,
     diff_json: Path | None,
+    group: bool,
     project_dir: str | None,
 ) -> None:
     """List stacks in promotion order with environment, location and policy config."""
@@ -46,6 +52,15 @@ def stacks(
         entries = [e for e in entries if e in chosen]
     if diff_json is not None:
         entries = affected(entries, diff_json)
+    if group:
+        from aksflow.environments import load_environments
+
+        grouped = {
+            env.name: [e.as_json() for e in entries if e.environment.name == env.name]
+            for env in load_environments(root)
+        }
+        click.echo(json.dumps(grouped, separators=(",", ":")))
+        return
     if as_json:
         click.echo(json.dumps([e.as_json() for e in entries], separators=(",", ":")))
         return

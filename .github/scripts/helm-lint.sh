@@ -21,9 +21,9 @@ for chart_yaml in apps/*/chart/Chart.yaml; do
   chart="$(dirname "$chart_yaml")"
   app_dir="$(dirname "$chart")"
   lint "$chart"
-  for env in "${AKSFLOW_STACKS[@]}"; do
-    values="${app_dir}/values-${env}.yaml"
-    [[ -f "$values" ]] && lint "$chart" --values "$values"
+  # Every environment's values file (aksflow checks their names against environments.yaml).
+  for values in "${app_dir}"/values-*.yaml "${app_dir}"/values-*.yml; do
+    lint "$chart" --values "$values"
   done
 done
 for tgz in apps/*/*.tgz apps/*/charts/*.tgz; do

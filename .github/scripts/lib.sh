@@ -2,9 +2,6 @@
 # Helpers shared by the workflow scripts. Sourced, never executed.
 # Everything here treats its input as data: no eval, no word splitting of values.
 
-# The stacks this project deploys; anything else coming from a file or an input is refused.
-readonly AKSFLOW_STACKS=(dev staging prod)
-
 # Characters GitHub accepts in an issue/comment body; stay well under 65,536.
 # shellcheck disable=SC2034 # read by the scripts that source this file
 readonly AKSFLOW_BODY_LIMIT=60000
@@ -16,19 +13,29 @@ die() {
   exit 1
 }
 
-# require_stack NAME: exit unless NAME is one of the project's stacks.
+# require_stack NAME: exit unless NAME is a plain name with a Pulumi.NAME.yaml beside us.
+# Stacks are data (any Pulumi.<stack>.yaml); no script keeps its own list of them.
 require_stack() {
-  local name="$1" known
-  for known in "${AKSFLOW_STACKS[@]}"; do
-    [[ "$name" == "$known" ]] && return 0
-  done
-  die "unknown stack '${name}' (expected one of: ${AKSFLOW_STACKS[*]})"
+  local name="$1"
+  [[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$ ]] || die "invalid stack name '${name}'"
+  [[ -f "Pulumi.${name}.yaml" ]] || die "unknown stack '${name}': Pulumi.${name}.yaml not found"
 }
 
-# policy_config STACK: the policy pack config for the stack's environment.
-# The environment is the stack name (aksflow:environment defaults to it; see docs/pipeline.md).
+# stack_field STACK FIELD: FIELD of STACK's entry in `aksflow stacks --json` (environment,
+# location, policyConfig, runnerVariable): the one place a stack's environment is resolved.
+stack_field() {
+  local stack="$1" field="$2" listing value
+  listing="$(.venv/bin/aksflow stacks --json --only "$stack")" ||
+    die "aksflow stacks could not list stack '${stack}'"
+  value="$(jq -r --arg s "$stack" --arg f "$field" '.[] | select(.stack == $s) | .[$f] // empty' <<<"$listing")"
+  [[ -n "$value" ]] || die "unknown stack '${stack}' (not listed by aksflow stacks)"
+  printf '%s\n' "$value"
+}
+
+# policy_config STACK: the policy pack config of the stack's environment (environments.yaml).
 policy_config() {
-  local path="policies/config/$1.json"
+  local path
+  path="$(stack_field "$1" policyConfig)" || exit 1
   [[ -f "$path" ]] || die "${path}: policy config for stack '$1' is missing"
   printf '%s\n' "$path"
 }

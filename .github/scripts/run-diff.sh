@@ -2,7 +2,7 @@
 # run-diff.sh: the credential-free PR preview. Runs `aksflow diff` between the PR's base and
 # the merge commit, stores the PR number beside the outputs for the comment workflow, adds the
 # verdict to the job summary (aksflow diff writes the comment there) and publishes the affected
-# stacks.
+# stacks (`aksflow stacks --affected`) as the cloud-preview matrix.
 #
 # Inputs (env): BASE_SHA, HEAD_SHA (40-hex commits), PR_NUMBER (integer).
 # Outputs: out/pr/{comment.md,diff.json,pr-number,exit-code}; step outputs `stacks`, `exit-code`.
@@ -45,4 +45,11 @@ esac
 summary "## Offline preview (no credentials)" "" "Result: ${verdict}." ""
 
 set_output exit-code "$rc"
-set_output stacks "$("$(dirname "${BASH_SOURCE[0]}")/affected-stacks.sh" "$out/diff.json")"
+# The cloud-preview matrix: the stacks whose plan changed, as `aksflow stacks` lists them (every
+# stack when diff.json is missing or unreadable: fail closed). If even the listing fails, the
+# head's stack files are broken and the diff already failed; no cloud preview then.
+if ! stacks="$(.venv/bin/aksflow stacks --json --affected "$out/diff.json")"; then
+  log "aksflow stacks failed; no cloud preview"
+  stacks='[]'
+fi
+set_output stacks "$stacks"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,73 +19,67 @@ def script(name: str) -> str:
     return str(SCRIPTS / name)
 
 
-# --- affected-stacks.sh -------------------------------------------------------------------
+# --- a stub project: stack files, policy configs and an aksflow that lists them -----------
+
+REAL_AKSFLOW = Path(sys.executable).parent / "aksflow"
+STACKS = ("dev", "staging", "prod")
 
 
-def stack_entry(name: str, status: str = "no changes", **extra: object) -> dict[str, object]:
-    """One stack of diff.json as aksflow diff writes it (aksflow/diff/model.py)."""
-    counts = {"create": 0, "update": 0, "replace": 0, "delete": 0}
-    entry: dict[str, object] = {
-        "stack": name,
-        "environment": name,
-        "status": status,
-        "counts": counts,
-        "unchanged": 12,
-        "changes": [],
-        "enforcementChanges": [],
+def stub_project(sandbox: Sandbox, body: str = "") -> None:
+    """Pulumi.<stack>.yaml and policy configs for STACKS, and a .venv/bin/aksflow whose
+    `stacks --json --only X` answers like the real one, whose `plan` IS the real one, and
+    which runs ``body`` for anything else."""
+    (sandbox.root / "policies" / "config").mkdir(parents=True, exist_ok=True)
+    for stack in STACKS:
+        (sandbox.root / f"Pulumi.{stack}.yaml").write_text(
+            f"config:\n  aksflow:environment: {stack}\n"
+        )
+        (sandbox.root / "policies" / "config" / f"{stack}.json").write_text("{}")
+    entries = {
+        stack: json.dumps(
+            [
+                {
+                    "stack": stack,
+                    "environment": stack,
+                    "location": "westeurope",
+                    "policyConfig": f"policies/config/{stack}.json",
+                    "runnerVariable": f"AKSFLOW_RUNS_ON_{stack.upper()}",
+                }
+            ]
+        )
+        for stack in STACKS
     }
-    entry.update(extra)
-    return entry
+    cases = "".join(f"    {stack}) printf '%s\\n' '{entries[stack]}' ;;\n" for stack in STACKS)
+    venv_bin = sandbox.root / ".venv" / "bin"
+    venv_bin.mkdir(parents=True, exist_ok=True)
+    make_executable(
+        venv_bin / "aksflow",
+        "#!/usr/bin/env bash\n"
+        f'printf "%s\\n" "aksflow $*" >> "{sandbox.calls}"\n'
+        'if [[ "$1" == plan ]]; then exec ' + f'"{REAL_AKSFLOW}"' + ' "$@"; fi\n'
+        'if [[ "$1" == stacks ]]; then\n'
+        '  case "${@: -1}" in\n'
+        + cases
+        + "    *) echo '[]' ;;\n  esac\n  exit 0\nfi\n"
+        + body
+        + "\n",
+    )
 
 
-@pytest.mark.parametrize(
-    ("diff", "expected"),
-    [
-        (
-            {
-                "version": 1,
-                "stacks": [
-                    stack_entry("dev"),
-                    stack_entry("staging", "changed", counts={"create": 0, "update": 2}),
-                    stack_entry("prod"),
-                ],
-            },
-            ["staging"],
-        ),
-        (
-            {"stacks": [stack_entry("prod", "new stack"), stack_entry("dev", "changed")]},
-            ["dev", "prod"],
-        ),
-        (
-            {"stacks": [stack_entry("prod", enforcementChanges=[{"policy": "x"}])]},
-            ["prod"],
-        ),
-        ({"stacks": [stack_entry("dev", counts={"delete": 1})]}, ["dev"]),
-        ({"stacks": [stack_entry("$(id)", "changed"), stack_entry("qa", "changed")]}, []),
-        ({"stacks": {"staging": {"counts": {"create": 1}}, "dev": {"counts": {}}}}, ["staging"]),
-        ({"stacks": []}, []),
-        ({"other": 1}, ["dev", "staging", "prod"]),
-    ],
-)
-def test_affected_stacks(sandbox: Sandbox, diff: object, expected: list[str]) -> None:
-    path = sandbox.root / "diff.json"
-    path.write_text(json.dumps(diff))
-    result = sandbox.run([script("affected-stacks.sh"), str(path)])
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == expected
-
-
-def test_affected_stacks_fails_closed_without_a_file(sandbox: Sandbox) -> None:
-    result = sandbox.run([script("affected-stacks.sh"), str(sandbox.root / "missing.json")])
-    assert result.returncode == 0
-    assert json.loads(result.stdout) == ["dev", "staging", "prod"]
+def logged_without_listing(sandbox: Sandbox) -> list[str]:
+    """The stub calls other than the `aksflow stacks` look-ups."""
+    return [c for c in sandbox.logged() if not c.startswith("aksflow stacks")]
 
 
 # --- run-diff.sh ---------------------------------------------------------------------------
 
 
-def fake_aksflow(sandbox: Sandbox, exit_code: int, stacks: object) -> None:
-    """A .venv/bin/aksflow that writes out/pr like the real one and exits with exit_code."""
+MATRIX = '[{"stack":"staging","environment":"staging"}]'
+
+
+def fake_aksflow(sandbox: Sandbox, exit_code: int, stacks: object, listing: int = 0) -> None:
+    """A .venv/bin/aksflow whose `diff` writes out/pr like the real one and exits with
+    exit_code, and whose `stacks` prints MATRIX (or fails when listing is non-zero)."""
     venv_bin = sandbox.root / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
     diff = json.dumps({"stacks": stacks})
@@ -92,6 +87,7 @@ def fake_aksflow(sandbox: Sandbox, exit_code: int, stacks: object) -> None:
         venv_bin / "aksflow",
         "#!/usr/bin/env bash\n"
         f'printf "%s\\n" "aksflow $*" >> "{sandbox.calls}"\n'
+        f"if [[ \"$1\" == stacks ]]; then printf '%s\\n' '{MATRIX}'; exit {listing}; fi\n"
         "mkdir -p out/pr\n"
         "printf '<!-- aksflow -->\\n# Preview\\n' > out/pr/comment.md\n"
         f"printf '%s' '{diff}' > out/pr/diff.json\n"
@@ -110,17 +106,33 @@ def test_run_diff_records_data_and_never_fails_before_upload(
     out = sandbox.root / "out" / "pr"
     assert (out / "pr-number").read_text().strip() == "42"
     assert (out / "exit-code").read_text().strip() == str(exit_code)
-    assert sandbox.outputs() == {"exit-code": str(exit_code), "stacks": '["staging"]'}
-    assert f"aksflow diff --base {BASE} --head {HEAD}" in sandbox.logged()
+    assert sandbox.outputs() == {"exit-code": str(exit_code), "stacks": MATRIX}
+    assert sandbox.logged() == [
+        f"aksflow diff --base {BASE} --head {HEAD}",
+        "aksflow stacks --json --affected out/pr/diff.json",
+    ]
     # The verdict only: aksflow diff writes the comment to the summary itself.
     assert "Result:" in sandbox.summary()
     assert "# Preview" not in sandbox.summary()
 
 
+def test_run_diff_without_a_stack_listing_runs_no_cloud_preview(sandbox: Sandbox) -> None:
+    fake_aksflow(sandbox, 2, [], listing=2)
+    env = {"BASE_SHA": BASE, "HEAD_SHA": HEAD, "PR_NUMBER": "42"}
+    result = sandbox.run([script("run-diff.sh")], env)
+    assert result.returncode == 0, result.stderr
+    assert sandbox.outputs() == {"exit-code": "2", "stacks": "[]"}
+
+
 def test_run_diff_writes_a_comment_when_aksflow_wrote_none(sandbox: Sandbox) -> None:
     venv_bin = sandbox.root / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
-    make_executable(venv_bin / "aksflow", "#!/usr/bin/env bash\necho 'error: boom' >&2\nexit 2\n")
+    make_executable(
+        venv_bin / "aksflow",
+        "#!/usr/bin/env bash\n"
+        f"if [[ \"$1\" == stacks ]]; then printf '%s\\n' '{MATRIX}'; exit 0; fi\n"
+        "echo 'error: boom' >&2\nexit 2\n",
+    )
     env = {"BASE_SHA": BASE, "HEAD_SHA": HEAD, "PR_NUMBER": "42"}
     result = sandbox.run([script("run-diff.sh")], env)
     assert result.returncode == 0, result.stderr
@@ -128,7 +140,8 @@ def test_run_diff_writes_a_comment_when_aksflow_wrote_none(sandbox: Sandbox) -> 
     assert comment.startswith("<!-- aksflow:preview -->") and "exited 2" in comment
     outputs = sandbox.outputs()
     assert outputs["exit-code"] == "2"
-    assert json.loads(outputs["stacks"]) == ["dev", "staging", "prod"]  # fails closed
+    # No diff.json: `aksflow stacks --affected` selects every stack (tests/test_stacks.py).
+    assert outputs["stacks"] == MATRIX
 
 
 @pytest.mark.parametrize(
@@ -151,20 +164,13 @@ def test_run_diff_rejects_bad_inputs(sandbox: Sandbox, env: dict[str, str]) -> N
 
 
 def gate_sandbox(sandbox: Sandbox, analyze_exit: int) -> None:
-    """Policy config plus a fake aksflow whose `policy analyze` exits with analyze_exit."""
-    (sandbox.root / "policies" / "config").mkdir(parents=True)
-    for env in ("dev", "staging", "prod"):
-        (sandbox.root / "policies" / "config" / f"{env}.json").write_text("{}")
-    venv_bin = sandbox.root / ".venv" / "bin"
-    venv_bin.mkdir(parents=True)
-    make_executable(
-        venv_bin / "aksflow",
-        "#!/usr/bin/env bash\n"
-        f'printf "%s\\n" "aksflow $*" >> "{sandbox.calls}"\n'
+    """The stub project with an aksflow whose `policy analyze` exits with analyze_exit."""
+    stub_project(
+        sandbox,
         'if [[ "$1" == preview ]]; then mkdir -p "out/$3"; echo "{}" > "out/$3/state.json"; exit 0; fi\n'
         'if [[ "$*" == *"--format sarif"* ]]; then echo "{\\"version\\": \\"2.1.0\\"}"; '
         f"exit {analyze_exit}; fi\n"
-        'echo "| policy | level |"\n',
+        'echo "| policy | level |"',
     )
 
 
@@ -175,7 +181,8 @@ def test_policy_gate_uses_the_stack_config(
     gate_sandbox(sandbox, analyze_exit)
     result = sandbox.run([script("policy-gate.sh"), "staging"])
     assert result.returncode == expected, result.stderr
-    calls = sandbox.logged()
+    calls = logged_without_listing(sandbox)
+    assert "aksflow stacks --json --only staging" in sandbox.logged()
     assert calls[0] == "aksflow preview --stack staging --quiet"
     assert (
         "aksflow policy analyze --state out/staging/state.json --stack staging --format sarif"
@@ -194,15 +201,31 @@ def test_policy_gate_refuses_unknown_stacks(sandbox: Sandbox) -> None:
     assert sandbox.logged() == []
 
 
-# --- deploy-stack.sh, cloud-preview.sh, drift-check.sh -----------------------------------
+# --- plan-stack.sh, apply-stack.sh, cloud-preview.sh, drift-check.sh ----------------------
 
 AZBLOB = {"PULUMI_BACKEND_URL": "azblob://state?storage_account=st"}
+URN = "urn:pulumi:prod::aksflow::aksflow:nodepool:NodePool$azure-native:containerservice:AgentPool"
+
+
+def preview_json(*steps: tuple[str, str, list[str]]) -> str:
+    """A `pulumi preview --json` document (pkg/display/json.go PreviewDigest)."""
+    return json.dumps(
+        {
+            "steps": [
+                {"op": "same", "urn": f"{URN}::npsystem"},
+                *(
+                    {"op": op, "urn": f"{URN}::{name}", "diffReasons": keys}
+                    for op, name, keys in steps
+                ),
+            ],
+            "changeSummary": {},
+        }
+    )
 
 
 def pulumi_sandbox(sandbox: Sandbox, preview_exit: int, preview_text: str = "") -> None:
-    """Policy config plus a stub pulumi: `preview` prints preview_text and exits preview_exit."""
-    (sandbox.root / "policies" / "config").mkdir(parents=True)
-    (sandbox.root / "policies" / "config" / "prod.json").write_text("{}")
+    """The stub project plus a stub pulumi: `preview` prints preview_text, exits preview_exit."""
+    stub_project(sandbox)
     text_file = sandbox.bin / "preview.txt"
     text_file.write_text(preview_text + "\n")
     sandbox.stub(
@@ -212,33 +235,102 @@ def pulumi_sandbox(sandbox: Sandbox, preview_exit: int, preview_text: str = "") 
     )
 
 
-def test_deploy_previews_then_applies_with_the_policy_pack(sandbox: Sandbox) -> None:
-    pulumi_sandbox(sandbox, 0, "\x1b[32m+ create\x1b[0m")
-    result = sandbox.run([script("deploy-stack.sh"), "prod"], AZBLOB)
+def pulumi_calls(sandbox: Sandbox) -> list[str]:
+    return [c for c in sandbox.logged() if c.startswith("pulumi ")]
+
+
+def test_plan_saves_the_preview_and_summarises_it(sandbox: Sandbox) -> None:
+    pulumi_sandbox(sandbox, 0, preview_json(("update", "npuser01", ["maxCount"])))
+    plan = sandbox.root / "plan" / "plan.json"
+    plan.parent.mkdir()
+    result = sandbox.run([script("plan-stack.sh"), "prod", str(plan)], AZBLOB)
     assert result.returncode == 0, result.stderr
-    calls = sandbox.logged()
+    (call,) = pulumi_calls(sandbox)
+    assert call.startswith("pulumi preview --stack prod --refresh --json")
+    assert "--policy-pack policies --policy-pack-config policies/config/prod.json" in call
+    assert json.loads(plan.read_text())["steps"][1]["op"] == "update"
+    summary = sandbox.summary()
+    assert (
+        "## Plan for prod" in summary
+        and "| update | azure-native:containerservice:AgentPool | npuser01 | maxCount |" in summary
+    )
+
+
+def test_plan_fails_when_the_preview_fails(sandbox: Sandbox) -> None:
+    pulumi_sandbox(sandbox, 255, "{}")
+    result = sandbox.run([script("plan-stack.sh"), "prod", str(sandbox.root / "p.json")], AZBLOB)
+    assert result.returncode == 255
+    assert "nothing to approve" in sandbox.summary()
+
+
+def approved_plan(sandbox: Sandbox, *steps: tuple[str, str, list[str]]) -> Path:
+    path = sandbox.root / "approved.json"
+    path.write_text(preview_json(*steps))
+    return path
+
+
+def test_apply_runs_up_when_the_plan_is_the_approved_one(sandbox: Sandbox) -> None:
+    change = ("update", "npuser01", ["maxCount"])
+    pulumi_sandbox(sandbox, 0, preview_json(change))
+    approved = approved_plan(sandbox, change)
+    result = sandbox.run([script("apply-stack.sh"), "prod", str(approved)], AZBLOB)
+    assert result.returncode == 0, result.stderr
+    calls = pulumi_calls(sandbox)
     assert [c.split()[1] for c in calls] == ["preview", "up"]
+    assert "--refresh --yes --skip-preview" in calls[1]
     policy = "--policy-pack policies --policy-pack-config policies/config/prod.json"
     assert all(policy in c and "--stack prod" in c for c in calls)
+    assert "prod deployed" in sandbox.summary()
+
+
+@pytest.mark.parametrize(
+    "current",
+    [
+        [("update", "npuser01", ["maxCount"]), ("delete", "npbatch01", [])],  # one more op
+        [("replace", "npuser01", ["vmSize"])],  # another op on the same resource
+        [("update", "npuser01", ["maxCount", "vmSize"])],  # another property
+        [],  # nothing to do any more
+    ],
+)
+def test_apply_refuses_a_changed_plan(
+    sandbox: Sandbox, current: list[tuple[str, str, list[str]]]
+) -> None:
+    pulumi_sandbox(sandbox, 0, preview_json(*current))
+    approved = approved_plan(sandbox, ("update", "npuser01", ["maxCount"]))
+    result = sandbox.run([script("apply-stack.sh"), "prod", str(approved)], AZBLOB)
+    assert result.returncode == 1
+    assert [c.split()[1] for c in pulumi_calls(sandbox)] == ["preview"]  # never `up`
     summary = sandbox.summary()
-    assert "prod deployed" in summary and "\x1b[" not in summary
+    assert "plan changed since it was approved" in summary and "was not run" in summary
 
 
-def test_deploy_stops_when_the_preview_fails(sandbox: Sandbox) -> None:
+def test_apply_stops_when_the_preview_fails(sandbox: Sandbox) -> None:
     pulumi_sandbox(sandbox, 255, "mandatory policy violation")
-    result = sandbox.run([script("deploy-stack.sh"), "prod"], AZBLOB)
+    approved = approved_plan(sandbox)
+    result = sandbox.run([script("apply-stack.sh"), "prod", str(approved)], AZBLOB)
     assert result.returncode == 255
-    assert [c.split()[1] for c in sandbox.logged()] == ["preview"]
+    assert [c.split()[1] for c in pulumi_calls(sandbox)] == ["preview"]
     assert "was not run" in sandbox.summary()
+
+
+def test_apply_needs_the_approved_plan(sandbox: Sandbox) -> None:
+    pulumi_sandbox(sandbox, 0, preview_json())
+    result = sandbox.run([script("apply-stack.sh"), "prod", str(sandbox.root / "nope")], AZBLOB)
+    assert result.returncode != 0 and "approved plan is missing" in result.stderr
+    assert pulumi_calls(sandbox) == []
 
 
 def test_pulumi_scripts_refuse_a_missing_backend(sandbox: Sandbox) -> None:
     pulumi_sandbox(sandbox, 0)
-    for name in ("deploy-stack.sh", "cloud-preview.sh"):
-        result = sandbox.run([script(name), "prod"], {"PULUMI_BACKEND_URL": ""})
+    for argv in (
+        ["plan-stack.sh", "prod", "p.json"],
+        ["apply-stack.sh", "prod", "p.json"],
+        ["cloud-preview.sh", "prod"],
+    ):
+        result = sandbox.run([script(argv[0]), *argv[1:]], {"PULUMI_BACKEND_URL": ""})
         assert result.returncode != 0
         assert "azblob" in result.stderr
-    assert sandbox.logged() == []
+    assert pulumi_calls(sandbox) == []
 
 
 def test_cloud_preview_fences_output_safely(sandbox: Sandbox) -> None:
@@ -246,6 +338,14 @@ def test_cloud_preview_fences_output_safely(sandbox: Sandbox) -> None:
     result = sandbox.run([script("cloud-preview.sh"), "prod"], AZBLOB)
     assert result.returncode == 0, result.stderr
     assert "`````\n" in sandbox.summary()  # a fence longer than the output's longest run
+
+
+def test_a_stack_the_listing_does_not_know_is_refused(sandbox: Sandbox) -> None:
+    pulumi_sandbox(sandbox, 0)
+    (sandbox.root / "Pulumi.qa.yaml").write_text("config: {}\n")  # a file, but not listed
+    result = sandbox.run([script("cloud-preview.sh"), "qa"], AZBLOB)
+    assert result.returncode != 0 and "unknown stack 'qa'" in result.stderr
+    assert pulumi_calls(sandbox) == []
 
 
 @pytest.mark.parametrize(
@@ -265,7 +365,7 @@ def test_drift_check(
     result = sandbox.run([script("drift-check.sh"), "prod", str(report)], AZBLOB)
     assert result.returncode == expected_rc, result.stderr
     assert sandbox.outputs().get("drift") == drift
-    assert "--refresh --expect-no-changes" in sandbox.logged()[0]
+    assert "--refresh --expect-no-changes" in pulumi_calls(sandbox)[0]
     assert text in report.read_text()
 
 
@@ -276,6 +376,7 @@ GH_ENV = {"GITHUB_REPOSITORY": "acme/platform", "GH_TOKEN": "t", "RUN_URL": "htt
 
 def gh_with_open_issue(sandbox: Sandbox, number: str) -> None:
     """A stub gh whose `issue list` answers with `number` (or nothing)."""
+    stub_project(sandbox)
     sandbox.stub("gh", f'if [[ "$1 $2" == "issue list" ]]; then printf "%s" "{number}"; fi')
 
 

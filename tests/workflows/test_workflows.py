@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from aksflow.environments import load_environments
 from tests.workflows.conftest import REPO, WORKFLOWS
 
 Workflow = dict[str, Any]
+ENVIRONMENTS = load_environments(REPO).names
 
 SHA_PIN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<rest>.*)$")
@@ -48,7 +50,14 @@ def uses_of(step: dict[str, Any]) -> str:
 
 
 def test_expected_workflows_exist(workflows: dict[str, Workflow]) -> None:
-    assert {"ci.yml", "pr.yml", "pr-comment.yml", "deploy.yml", "drift.yml"} <= set(workflows)
+    assert {
+        "ci.yml",
+        "pr.yml",
+        "pr-comment.yml",
+        "deploy.yml",
+        "deploy-environment.yml",
+        "drift.yml",
+    } <= set(workflows)
 
 
 def test_every_workflow_has_a_name(workflows: dict[str, Workflow]) -> None:
@@ -76,7 +85,10 @@ def test_write_scopes_are_the_expected_ones(workflows: dict[str, Workflow]) -> N
         ("pr.yml", "cloud-preview"): {"id-token"},
         ("pr-comment.yml", "comment"): {"pull-requests"},
         ("drift.yml", "drift"): {"id-token", "issues"},
-        **{("deploy.yml", f"deploy-{s}"): {"id-token"} for s in ("dev", "staging", "prod")},
+        # The callers grant what the called deploy-environment.yml jobs may use.
+        **{("deploy.yml", env): {"id-token"} for env in ENVIRONMENTS},
+        ("deploy-environment.yml", "plan"): {"id-token"},
+        ("deploy-environment.yml", "apply"): {"id-token"},
     }
     for name, wf in workflows.items():
         for job_id, job in jobs(wf).items():
@@ -122,8 +134,15 @@ def test_every_checkout_drops_credentials(workflows: dict[str, Workflow]) -> Non
             seen += 1
             with_ = step.get("with") or {}
             assert with_.get("persist-credentials") is False, f"{name}:{job_id}"
-            assert "ref" not in with_, f"{name}:{job_id}: checkouts use the event's own ref"
+            if name == "deploy-environment.yml":
+                # The commit deploy.yml's resolve job verified to be on main, nothing else.
+                assert with_["ref"] == "${{ inputs.sha }}", f"{name}:{job_id}"
+            else:
+                assert "ref" not in with_, f"{name}:{job_id}: checkouts use the event's own ref"
     assert seen > 0
+    for job_id, job in jobs(workflows["deploy.yml"]).items():
+        if "uses" in job:
+            assert job["with"]["sha"] == "${{ needs.resolve.outputs.sha }}", job_id
 
 
 def test_no_dangerous_pull_request_triggers(workflows: dict[str, Workflow]) -> None:
@@ -174,7 +193,7 @@ def test_cloud_preview_is_same_repo_only(workflows: dict[str, Workflow]) -> None
     assert "github.event.pull_request.head.repo.full_name == github.repository" in condition
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
     assert job["environment"] == "preview"
-    assert "needs.diff.outputs.stacks" in str(job["strategy"]["matrix"]["stack"])
+    assert job["strategy"]["matrix"] == {"include": "${{ fromJSON(needs.diff.outputs.stacks) }}"}
     runs = " ".join(str(s.get("run", "")) for s in steps(job))
     assert "cloud-preview.sh" in runs
     script = (REPO / ".github/scripts/cloud-preview.sh").read_text(encoding="utf-8")
@@ -198,41 +217,150 @@ def test_comment_workflow_treats_the_artifact_as_data(workflows: dict[str, Workf
         assert "--paginate" in runs
 
 
-def test_deploy_chain_dev_staging_prod(workflows: dict[str, Workflow]) -> None:
+def test_deploy_promotes_environments_in_the_order_of_environments_yaml(
+    workflows: dict[str, Workflow],
+) -> None:
     wf = workflows["deploy.yml"]
     assert wf["on"]["push"]["branches"] == ["main"]
     all_jobs = jobs(wf)
-    assert list(all_jobs) == ["deploy-dev", "deploy-staging", "deploy-prod"]
+    callers = [j for j, job in all_jobs.items() if "uses" in job]
+    assert callers == list(ENVIRONMENTS), "one job per environment, in promotion order"
     previous = None
-    groups = set()
-    for env in ("dev", "staging", "prod"):
-        job = all_jobs[f"deploy-{env}"]
-        assert job["environment"] == env
-        needs = job.get("needs")
-        assert needs == (f"deploy-{previous}" if previous else None), env
-        conc = job["concurrency"]
-        assert conc["cancel-in-progress"] is False, env
-        assert env in conc["group"]
-        groups.add(conc["group"])
+    for env in ENVIRONMENTS:
+        job = all_jobs[env]
+        assert job["uses"] == "./.github/workflows/deploy-environment.yml"
+        # A failure anywhere in an environment stops every environment after it.
+        assert job["needs"] == (["resolve", previous] if previous else "resolve"), env
+        assert "if" not in job, f"{env}: a condition could let it run after a failure"
+        assert job["with"]["environment"] == env
+        assert job["with"]["stacks"] == (
+            f"${{{{ toJSON(fromJSON(needs.resolve.outputs.stacks).{env}) }}}}"
+        )
         assert job["permissions"] == {"contents": "read", "id-token": "write"}
         previous = env
-    assert len(groups) == 3, "each environment needs its own concurrency group"
+    resolve = all_jobs["resolve"]
+    assert resolve["permissions"] == {"contents": "read"}
+    assert "resolve-deploy.sh" in " ".join(str(s.get("run", "")) for s in steps(resolve))
 
 
-def test_deploy_gates_on_policy_before_up(workflows: dict[str, Workflow]) -> None:
-    for job_id, job in jobs(workflows["deploy.yml"]).items():
-        env = job["environment"]
-        runs = [str(s.get("run", "")) for s in steps(job)]
-        gate = next(i for i, r in enumerate(runs) if "policy-gate.sh" in r)
-        up = next(i for i, r in enumerate(runs) if "deploy-stack.sh" in r)
-        assert gate < up, job_id
-        assert runs[gate].split()[-1] == env and runs[up].split()[-1] == env, job_id
+def test_within_an_environment_every_stack_is_a_matrix_entry(
+    workflows: dict[str, Workflow],
+) -> None:
+    called = jobs(workflows["deploy-environment.yml"])
+    for job_id in ("plan", "apply"):
+        matrix = called[job_id]["strategy"]["matrix"]
+        assert matrix == {"include": "${{ fromJSON(inputs.stacks) }}"}, job_id
+        # fail-fast would cancel a sibling stack's running `pulumi up`.
+        assert called[job_id]["strategy"]["fail-fast"] is False, job_id
+    conc = called["apply"]["concurrency"]
+    assert conc == {"group": "deploy-${{ matrix.stack }}", "cancel-in-progress": False}
+
+
+def test_prod_is_planned_before_its_approval(workflows: dict[str, Workflow]) -> None:
+    """The approval sits on `apply` (its environment); `plan` runs before it, unprotected."""
+    called = jobs(workflows["deploy-environment.yml"])
+    plan, apply = called["plan"], called["apply"]
+    assert plan["environment"] == "preview"  # read-only identity, no required reviewers
+    assert "needs" not in plan
+    assert apply["needs"] == "plan"
+    assert apply["environment"] == "${{ inputs.environment }}"  # prod's reviewers approve here
+    plan_runs = [str(s.get("run", "")) for s in steps(plan)]
+    gate = next(i for i, r in enumerate(plan_runs) if "policy-gate.sh" in r)
+    planned = next(i for i, r in enumerate(plan_runs) if "plan-stack.sh" in r)
+    assert gate < planned
+    uploads = [s for s in steps(plan) if uses_of(s) == "actions/upload-artifact"]
+    assert any(u["with"]["name"] == "plan-${{ matrix.stack }}" for u in uploads)
+    apply_steps = steps(apply)
+    download = next(
+        i for i, s in enumerate(apply_steps) if uses_of(s) == "actions/download-artifact"
+    )
+    assert apply_steps[download]["with"]["name"] == "plan-${{ matrix.stack }}"
+    applies = [i for i, s in enumerate(apply_steps) if "apply-stack.sh" in str(s.get("run", ""))]
+    assert applies and applies[0] > download
+    for job in (plan, apply):
         assert not any(uses_of(s) == "actions/cache" for s in steps(job)), "no cache in deploys"
-    gate_script = (REPO / ".github/scripts/policy-gate.sh").read_text(encoding="utf-8")
-    assert "policy analyze" in gate_script
-    deploy_script = (REPO / ".github/scripts/deploy-stack.sh").read_text(encoding="utf-8")
-    assert deploy_script.index("pulumi preview --stack") < deploy_script.index("pulumi up --stack")
-    assert "--policy-pack-config" in deploy_script
+    script = (REPO / ".github/scripts/apply-stack.sh").read_text(encoding="utf-8")
+    assert script.index("aksflow plan check") < script.index("pulumi up --stack")
+    plan_script = (REPO / ".github/scripts/plan-stack.sh").read_text(encoding="utf-8")
+    assert "pulumi preview --stack" in plan_script and "--json" in plan_script
+    assert "--policy-pack-config" in plan_script
+
+
+def test_rollback_input_exists(workflows: dict[str, Workflow]) -> None:
+    inputs = workflows["deploy.yml"]["on"]["workflow_dispatch"]["inputs"]
+    assert inputs["ref"]["type"] == "string" and "main" in inputs["ref"]["description"]
+    assert inputs["target"]["type"] == "string"
+    resolve = jobs(workflows["deploy.yml"])["resolve"]
+    step = next(s for s in steps(resolve) if "resolve-deploy.sh" in str(s.get("run", "")))
+    assert step["env"] == {"REF": "${{ inputs.ref }}", "TARGET": "${{ inputs.target }}"}
+    checkout = next(s for s in steps(resolve) if uses_of(s) == "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 0  # ancestry check against origin/main
+
+
+def _cluster_jobs(workflows: dict[str, Workflow]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Jobs that run the real Pulumi CLI against a stack (and so reach its cluster)."""
+    for name, wf in workflows.items():
+        for job_id, job in jobs(wf).items():
+            if any(uses_of(s) == "pulumi/actions" for s in steps(job)):
+                yield name, job_id, job
+
+
+def test_cluster_jobs_are_the_expected_ones(workflows: dict[str, Workflow]) -> None:
+    assert {(n, j) for n, j, _ in _cluster_jobs(workflows)} == {
+        ("pr.yml", "cloud-preview"),
+        ("drift.yml", "drift"),
+        ("deploy-environment.yml", "plan"),
+        ("deploy-environment.yml", "apply"),
+    }
+
+
+def test_runner_labels_come_from_variables(workflows: dict[str, Workflow]) -> None:
+    for name, job_id, job in _cluster_jobs(workflows):
+        assert job["runs-on"] == (
+            "${{ fromJSON(vars[matrix.runnerVariable] || '\"ubuntu-24.04\"') }}"
+        ), f"{name}:{job_id}"
+        assert "include" in job["strategy"]["matrix"], f"{name}:{job_id}: matrix of stack entries"
+
+
+def test_kubelogin_is_installed_wherever_a_cluster_is_reached(
+    workflows: dict[str, Workflow],
+) -> None:
+    """Entra-only clusters: the provider's kubeconfig execs kubelogin before any Pulumi run."""
+    for name, job_id, job in _cluster_jobs(workflows):
+        runs = [str(s.get("run", "")) for s in steps(job)]
+        install = next((i for i, r in enumerate(runs) if "install-kubelogin.sh" in r), None)
+        assert install is not None, f"{name}:{job_id}: no kubelogin"
+        pulumi_steps = [
+            i
+            for i, r in enumerate(runs)
+            if any(x in r for x in ("plan-stack", "apply-stack", "cloud-preview", "drift-check"))
+        ]
+        assert pulumi_steps and install < min(pulumi_steps), f"{name}:{job_id}"
+        env = workflows[name]["env"]
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", env["KUBELOGIN_VERSION"]), name
+        assert re.fullmatch(r"[0-9a-f]{64}", env["KUBELOGIN_SHA256"]), name
+    script = (REPO / ".github/scripts/install-kubelogin.sh").read_text(encoding="utf-8")
+    assert "sha256sum --check --strict" in script
+
+
+def test_no_workflow_or_script_names_a_stack() -> None:
+    names = [p.name[len("Pulumi.") : -len(".yaml")] for p in REPO.glob("Pulumi.*.yaml")]
+    files = [*WORKFLOWS.glob("*.yml"), *(REPO / ".github" / "scripts").glob("*.sh")]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        if path.name == "deploy.yml":
+            # The environment jobs (checked against environments.yaml above) are its only names.
+            text = re.sub(r"(?ms)^  (dev|staging|prod):\n.*?(?=^  \w|\Z)", "", text)
+        # "dev" is also the dev dependency set (VENV_SET), and /dev/null is no stack.
+        lines = [
+            line
+            for line in text.splitlines()
+            if not re.search(r"VENV_SET|\bdev\) stamps|runtime or dev|dev stamp", line)
+        ]
+        for stack in names:
+            pattern = rf"(?<![\w/.-]){re.escape(stack)}(?![\w/.-])"
+            hits = [line for line in lines if re.search(pattern, line)]
+            assert not hits, f"{path.name} names stack {stack}: {hits}"
 
 
 def test_drift_schedule_and_issue_handling(workflows: dict[str, Workflow]) -> None:
@@ -244,7 +372,9 @@ def test_drift_schedule_and_issue_handling(workflows: dict[str, Workflow]) -> No
         minute = cron.split()[0]
         assert minute.isdigit() and int(minute) != 0, f"cron {cron!r} runs at minute 0"
     job = jobs(wf)["drift"]
-    assert job["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
+    assert job["strategy"]["matrix"] == {"include": "${{ fromJSON(needs.stacks.outputs.stacks) }}"}
+    listing = " ".join(str(s.get("run", "")) for s in steps(jobs(wf)["stacks"]))
+    assert ".venv/bin/aksflow stacks --json" in listing
     assert job["strategy"]["fail-fast"] is False
     assert job["environment"] == "preview"
     runs = " ".join(str(s.get("run", "")) for s in steps(job))
@@ -253,7 +383,7 @@ def test_drift_schedule_and_issue_handling(workflows: dict[str, Workflow]) -> No
     assert "--refresh --expect-no-changes" in check
 
 
-@pytest.mark.parametrize("name", ["pr.yml", "deploy.yml", "drift.yml"])
+@pytest.mark.parametrize("name", ["pr.yml", "deploy-environment.yml", "drift.yml"])
 def test_oidc_logins_carry_no_client_secret(workflows: dict[str, Workflow], name: str) -> None:
     logins = 0
     for job_id, job in jobs(workflows[name]).items():
@@ -324,6 +454,8 @@ def test_ci_runs_tests_and_workflow_linters(workflows: dict[str, Workflow]) -> N
 def test_jobs_have_timeouts(workflows: dict[str, Workflow]) -> None:
     for name, wf in workflows.items():
         for job_id, job in jobs(wf).items():
+            if "uses" in job:  # a reusable-workflow call: its jobs carry the timeouts
+                continue
             assert isinstance(job.get("timeout-minutes"), int), f"{name}:{job_id}"
 
 
