@@ -22,6 +22,7 @@ from aksflow import display
 from aksflow.engine.runner import StackPreview, preview_stack
 from aksflow.environments import load_environments
 from aksflow.errors import AksflowError, ProjectError, RenderError
+from aksflow.locate import Locator, refine_report
 from aksflow.project import Project, StackConfig, load_project, load_stack_config
 from aksflow.stacks import promotion_key
 
@@ -148,12 +149,21 @@ def _evaluate(project: Project, preview: StackPreview) -> PolicyReport:
         preview.environment, f"Pulumi.{preview.stack}.yaml: {project.name}:environment"
     )
     config = project.root / environment.policy_config
-    return evaluate_state(
+    report = evaluate_state(
         preview.state,
         policy_config=config,
         pack_dir=project.root / "policies",
         project_dir=project.root,
     )
+    locator = Locator.for_state(
+        preview.state,
+        root=project.root,
+        main=project.main,
+        stack=preview.stack,
+        environment=preview.environment,
+        project=project.name,
+    )
+    return refine_report(report, locator)
 
 
 def _write_atomically(out_dir: Path, results: Sequence[StackResult]) -> None:

@@ -69,6 +69,8 @@ def _print_summary(console: Console, report: DiffReport) -> None:
             resource = v.urn.rsplit("::", 1)[-1] if v.urn else "(stack)"
             where = f" ({v.file}:{v.line})" if v.file and v.line else ""
             message = "\n    ".join(v.message.strip().splitlines())
+            if v.hint:
+                message += f"\n    fix: {v.hint}"
             console.print(
                 Text.assemble(
                     ("  " + v.policy, "bold"), f"  {stack_name}  {resource}{where}\n    {message}"

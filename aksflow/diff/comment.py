@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aksflow.diff.model import DiffReport, Outcome, ResourceChange, Revision, StackDiff
+from aksflow.locate import with_hint
 
 MARKER = "<!-- aksflow:preview -->"
 MAX_COMMENT = 65_536
@@ -193,24 +194,57 @@ class Finding:
     new: bool
     stacks: tuple[str, ...]
     locations: tuple[str, ...]
+    hints: tuple[str, ...] = ()
+
+    @property
+    def detail(self) -> str:
+        """The finding without the policy's description line (the SDK prepends it)."""
+        return self.message.split("\n", 1)[1] if "\n" in self.message else self.message
+
+    @property
+    def text(self) -> str:
+        """Plain text, its fix in the syntax of the file that sets the value."""
+        return with_hint(self.detail, "; ".join(self.hints))
+
+
+def _hint_markdown(hint: str) -> str:
+    """A hint's `quoted` keys as code spans, the rest escaped (key names come from the PR)."""
+    def text(part: str) -> str:  # escape() trims; the spaces around a code span must stay
+        lead = " " if part[:1].isspace() else ""
+        trail = " " if part[-1:].isspace() and part.strip() else ""
+        return lead + escape(part) + trail
+
+    parts = hint.split("`")
+    return "".join(code(p) if i % 2 else text(p) for i, p in enumerate(parts))
+
+
+def _finding_markdown(f: Finding) -> str:
+    if not f.hints:
+        return escape(f.detail)
+    head, sep, fix = f.detail.partition(" Fix: ")
+    pack_fix = f" (the policy: {escape(fix.strip().rstrip('.'))})" if sep and fix.strip() else ""
+    hints = "; ".join(_hint_markdown(h) for h in f.hints)
+    return f"{escape(head)} Fix: {hints}{pack_fix}."
 
 
 def group_findings(report: DiffReport) -> list[Finding]:
     """The head's violations, one entry per finding with every stack it occurs in."""
-    groups: dict[tuple[str, str, str, str, bool], tuple[list[str], list[str]]] = {}
+    groups: dict[tuple[str, str, str, str, bool], tuple[list[str], list[str], list[str]]] = {}
     for stack in report.stacks:
         for v in stack.head_policy.violations:
             resource = v.urn.rsplit("::", 1)[-1] if v.urn else "(stack)"
-            key = (v.level, v.policy, resource, " ".join(v.message.split()), v.new)
-            stacks, where = groups.setdefault(key, ([], []))
+            key = (v.level, v.policy, resource, v.message.strip(), v.new)
+            stacks, where, hints = groups.setdefault(key, ([], [], []))
             if stack.stack not in stacks:
                 stacks.append(stack.stack)
             spot = (f"{v.file}:{v.line}" if v.line else v.file) if v.file else ""
             if spot and spot not in where:
                 where.append(spot)
+            if v.hint and v.hint not in hints:
+                hints.append(v.hint)
     findings = [
-        Finding(level, policy, resource, message, new, tuple(stacks), tuple(where))
-        for (level, policy, resource, message, new), (stacks, where) in groups.items()
+        Finding(level, policy, resource, message, new, tuple(s), tuple(w), tuple(h))
+        for (level, policy, resource, message, new), (s, w, h) in groups.items()
     ]
     findings.sort(key=lambda f: (f.level != "mandatory", f.policy, f.resource))
     return findings
@@ -225,7 +259,7 @@ def _finding(f: Finding) -> str:
     stacks = ", ".join(f.stacks)
     return (
         f"- {icon} **{f.level}** {code(f.policy)} on {code(f.resource)} ({code(stacks)})"
-        f"{where}: {escape(f.message)}"
+        f"{where}: {_finding_markdown(f)}"
     )
 
 

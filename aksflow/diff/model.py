@@ -128,6 +128,7 @@ class Violation:
     line: int | None
     message: str
     new: bool = False  # not reported at the base
+    hint: str = ""  # the fix in the syntax of the stack or values file that sets the value
 
     @property
     def key(self) -> tuple[str, str]:
@@ -143,6 +144,7 @@ class Violation:
             "line": self.line,
             "message": self.message,
             "new": self.new,
+            **({"hint": self.hint} if self.hint else {}),
         }
 
 

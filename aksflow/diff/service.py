@@ -66,6 +66,7 @@ def read_verdict(path: Path) -> PolicyVerdict:
             file=str(v.get("file") or ""),
             line=v.get("line") if isinstance(v.get("line"), int) else None,
             message=str(v.get("message", "")),
+            hint=str(v.get("hint") or ""),
         )
         for v in doc.get("violations") or ()
     )

@@ -12,6 +12,7 @@ import click
 
 from aksflow.environments import load_environments
 from aksflow.errors import ConfigError
+from aksflow.locate import Locator, refine_report
 from aksflow.project import find_project_dir, load_project, load_stack_config
 
 from .config import read_json_object
@@ -79,13 +80,24 @@ def analyze(
             raise ConfigError(f"{config_file}: no policy config for stack {stack!r}")
     report: PolicyReport
     if state_file is not None:
+        state = read_json_object(state_file, "stack export")
         report = evaluate_state(
-            read_json_object(state_file, "stack export"),
+            state,
             policy_config=config_file,
             pack_dir=pack,
             project_dir=project,
             pss_level=pss_level,
         )
+        if stack and project is not None:  # point at the stack/values file line that sets it
+            locator = Locator.for_state(
+                state,
+                root=project,
+                main=loaded.main,
+                stack=stack,
+                environment=stack_config.environment,
+                project=loaded.name,
+            )
+            report = refine_report(report, locator)
     else:
         skipped: list[str] = []
         report = analyze_manifests(

@@ -6,6 +6,8 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from aksflow.locate import with_hint
+
 from .report import PolicyReport, Violation
 
 if TYPE_CHECKING:
@@ -144,7 +146,7 @@ def to_sarif(report: PolicyReport) -> dict[str, Any]:
                 "level": "error"
                 if v.level == "mandatory"
                 else SARIF_LEVEL.get(v.severity, "warning"),
-                "message": {"text": f"{_detail(v)} ({v.urn or 'stack'})"},
+                "message": {"text": f"{with_hint(_detail(v), v.hint)} ({v.urn or 'stack'})"},
                 "locations": [
                     {
                         "physicalLocation": {

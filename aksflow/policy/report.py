@@ -22,6 +22,7 @@ class Violation:
     message: str
     resource_type: str = ""
     unknown: bool = False  # "can't run policy during preview": an unknown value was touched
+    hint: str = ""  # how to fix it in the stack or values file that sets the value (aksflow.locate)
 
     def sort_key(self) -> tuple[int, int, str, str, str]:
         """Pulumi CLI order: enforcement, severity, policy name, URN."""
@@ -45,6 +46,7 @@ class Violation:
             "message": self.message,
             "type": self.resource_type,
             "unknown": self.unknown,
+            **({"hint": self.hint} if self.hint else {}),
         }
 
 

@@ -100,6 +100,14 @@ def _new_pool(repo: Path) -> None:
     )
 
 
+def _single_zone(repo: Path) -> None:
+    _edit(
+        repo / "Pulumi.prod.yaml",
+        "    - name: npuser01\n      vmSize: Standard_D8ds_v5\n",
+        '    - name: npuser01\n      vmSize: Standard_D8ds_v5\n      zones: ["1"]\n',
+    )
+
+
 def _schema_error(repo: Path) -> None:
     values = repo / "apps" / "web" / "values-dev.yaml"
     values.write_text(values.read_text() + "bogus: 1\n")
@@ -130,6 +138,7 @@ SCENARIOS: list[tuple[str, Callable[[Path], None]]] = [
     ("prod-pool-replace", _prod_pool_replace),
     ("new-pool", _new_pool),
     ("public-ip", _public_node_ip),  # late: every later head carries the violation
+    ("single-zone", _single_zone),  # prod: a stack-file value breaks a policy
     ("schema-error", _schema_error),  # dev's web values break the chart's schema
     ("broken", _broken_config),  # last: nothing after it can be previewed
 ]
@@ -384,6 +393,70 @@ def test_a_multi_line_chart_error_survives_whole_into_terminal_and_comment(
         assert "- at '/replicaCount': minimum: got 0, want 1" in text
         assert "- at '': additional properties 'bogus' not allowed" in text
     assert "Traceback" not in done.stderr
+
+
+def test_a_stack_file_value_is_located_in_the_stack_file_with_a_config_hint(
+    history: Path,
+) -> None:
+    _, doc, comment = run_diff(history, "single-zone", "prod")
+    stack_file = (history / "Pulumi.prod.yaml").read_text().splitlines()
+    line = stack_file.index('      zones: ["1"]') + 1
+    prod = stack(doc, "prod")
+    zones = [v for v in prod["policy"]["head"]["violations"] if v["new"]]
+    assert zones and all(v["file"] == "Pulumi.prod.yaml" and v["line"] == line for v in zones)
+    assert zones[0]["hint"] == "change `aksflow:nodePools[0].zones` in Pulumi.prod.yaml"
+    new = comment[comment.index("#### New policy findings") : comment.index("<summary>")]
+    assert f"at `Pulumi.prod.yaml:{line}`" in new
+    assert "Fix: change `aksflow:nodePools[0].zones` in Pulumi.prod.yaml" in new
+    assert "already on the base</summary>" in comment  # public-ip: folded, not new
+    # SARIF from the policy CLI points at the same line.
+    out = history.parent / "out-single-zone-sarif"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aksflow",
+            "preview",
+            "--stack",
+            "prod",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        cwd=history,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aksflow",
+            "policy",
+            "analyze",
+            "--state",
+            str(out / "prod" / "state.json"),
+            "--stack",
+            "prod",
+            "--format",
+            "sarif",
+        ],
+        cwd=history,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    sarif = json.loads(done.stdout)
+    spots = {
+        (
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in sarif["runs"][0]["results"]
+        if r["ruleId"] == zones[0]["policy"]
+    }
+    assert spots == {("Pulumi.prod.yaml", line)}
 
 
 def test_unknown_revision_exits_2(history: Path) -> None:

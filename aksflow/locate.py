@@ -1,0 +1,388 @@
+"""Point a policy violation at the line the author wrote, in that file's own syntax.
+
+The policy pack reports an ARM or Kubernetes field path (``agentPoolProfiles[0].vmSize``,
+``spec.template.spec.containers[0].securityContext.privileged``) and the engine locates the
+resource at the program line that declared it (or ``templates/x.yaml:1`` for a chart's object).
+Where the value really comes from a stack file or an app's values file, this module finds that
+file's line and says how to change the value there:
+
+* Azure resources: a table maps the field to the stack config key that sets it
+  (``aksflow:nodePools[<i>].vmSize``, ``aksflow:privateCluster``); the key is looked up in
+  ``Pulumi.<stack>.yaml`` whatever its form (a pool as an object or an old one-line string).
+  A key the stack file does not set comes from the environment's defaults: the hint says to set
+  it, the location stays where the code sets the default.
+* Objects a Helm chart renders: the field path is matched, by its longest key suffix, against
+  the keys of ``values-<env>.yaml`` and then the chart's ``values.yaml``.
+
+Lines come from YAML node marks (``yaml.compose``: nodes only, no objects constructed, aliases
+never expanded); files are only read here after the preview has read them with
+:mod:`aksflow.yamlio`, so they are known to be well-formed and within limits.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from aksflow.policy.report import PolicyReport
+
+Segment = str | int
+
+# "<label>: <field path>: <problem> Fix: <fix>" (policies/aksflow_policies/model.py: message).
+_MESSAGE = re.compile(r"^(?P<who>[^\n]*?): (?P<path>[A-Za-z_][\w.\[\]/*-]*): ", re.MULTILINE)
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+POOL = "azure-native:containerservice:AgentPool"
+CLUSTER = "azure-native:containerservice:ManagedCluster"
+WORKSPACE = "azure-native:operationalinsights:Workspace"
+GENERIC_KEYS = frozenset({"name", "enabled", "type", "value", "key", "kind", "spec", "metadata"})
+
+# AgentPool field -> field of an aksflow:nodePools entry (infra/config.py _POOL_FIELDS).
+POOL_FIELDS: Mapping[str, str] = {
+    "vmSize": "vmSize",
+    "minCount": "minCount",
+    "maxCount": "maxCount",
+    "count": "minCount",
+    "availabilityZones": "zones",
+    "mode": "mode",
+    "osDiskType": "osDiskType",
+    "osSKU": "osSku",
+    "maxPods": "maxPods",
+    "nodeTaints": "taints",
+    "nodeLabels": "labels",
+}
+# Pool fields set for every pool by one stack key (when the pool entry does not set them).
+POOL_WIDE: Mapping[str, str] = {
+    "availabilityZones": "availabilityZones",
+    "enableEncryptionAtHost": "encryptionAtHost",
+}
+# The inline system pool (agentPoolProfiles[0]) -> its stack keys.
+SYSTEM_POOL: Mapping[str, str] = {
+    "vmSize": "systemPoolVmSize",
+    "minCount": "systemPoolMinCount",
+    "maxCount": "systemPoolMaxCount",
+    "count": "systemPoolMinCount",
+    "osDiskType": "systemPoolOsDiskType",
+    "availabilityZones": "availabilityZones",
+    "enableEncryptionAtHost": "encryptionAtHost",
+}
+# ManagedCluster / Workspace field path prefix -> stack key.
+RESOURCE_KEYS: Mapping[str, Mapping[str, str]] = {
+    CLUSTER: {
+        "apiServerAccessProfile.enablePrivateCluster": "privateCluster",
+        "apiServerAccessProfile.authorizedIPRanges": "authorizedIpRanges",
+        "apiServerAccessProfile.disableRunCommand": "disableRunCommand",
+        "sku.tier": "skuTier",
+        "autoUpgradeProfile.upgradeChannel": "upgradeChannel",
+        "autoUpgradeProfile.nodeOSUpgradeChannel": "nodeOsUpgradeChannel",
+        "kubernetesVersion": "kubernetesVersion",
+        "securityProfile.defender": "defender",
+        "networkProfile.outboundType": "outboundType",
+        "networkProfile.networkPolicy": "networkPolicy",
+    },
+    WORKSPACE: {"retentionInDays": "logRetentionDays"},
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a violating value is set: file (project-relative), line, key and how to fix it."""
+
+    file: str
+    line: int
+    key: str
+    hint: str
+
+
+def parse_path(text: str) -> list[Segment]:
+    """``a.b[0].c`` -> ``["a", "b", 0, "c"]``."""
+    return [int(m.group(2)) if m.group(2) else m.group(1) for m in _SEGMENT.finditer(text)]
+
+
+def field_path(message: str) -> list[Segment] | None:
+    """The field path a violation message names (``None`` when it names none)."""
+    m = _MESSAGE.search(message)
+    return parse_path(m.group("path")) if m else None
+
+
+@lru_cache(maxsize=64)
+def _compose(path: Path, mtime: float) -> yaml.Node | None:
+    try:
+        return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def _root(path: Path) -> yaml.Node | None:
+    try:
+        return _compose(path, path.stat().st_mtime)
+    except OSError:
+        return None
+
+
+def _child(node: yaml.Node, segment: Segment) -> tuple[yaml.Node, int] | None:
+    """The child node at ``segment`` and the line (1-based) that names it."""
+    if isinstance(node, yaml.MappingNode) and isinstance(segment, str):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == segment:
+                return value, key.start_mark.line + 1
+    if (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(segment, int)
+        and 0 <= segment < len(node.value)
+    ):
+        item = node.value[segment]
+        return item, item.start_mark.line + 1
+    return None
+
+
+def _walk(path: Path, keys: Sequence[Segment]) -> tuple[yaml.Node, int, int] | None:
+    node = _root(path)
+    if node is None:
+        return None
+    line, found = 0, 0
+    for segment in keys:
+        step = _child(node, segment)
+        if step is None:
+            break
+        node, line = step
+        found += 1
+    return (node, line, found) if found else None
+
+
+def find_line(path: Path, keys: Sequence[Segment]) -> tuple[int, int] | None:
+    """(line, how many of ``keys`` were found) of the deepest key of ``keys`` in a YAML file.
+
+    ``None`` when the file cannot be read or not even the first key is there.
+    """
+    walked = _walk(path, keys)
+    return (walked[1], walked[2]) if walked else None
+
+
+def _pool_index(path: Path, name: str) -> int | None:
+    """The index of pool ``name`` in the stack file's ``aksflow:nodePools`` (either form)."""
+    node = _root(path)
+    pools = _child(node, "config") if node is not None else None
+    pools = _child(pools[0], "aksflow:nodePools") if pools else None
+    if pools is None or not isinstance(pools[0], yaml.SequenceNode):
+        return None
+    for index, item in enumerate(pools[0].value):
+        if isinstance(item, yaml.MappingNode):
+            named = _child(item, "name")
+            if named and isinstance(named[0], yaml.ScalarNode) and named[0].value == name:
+                return index
+        elif isinstance(item, yaml.ScalarNode) and item.value.split(" ", 1)[0] == name:
+            return index
+    return None
+
+
+def _show(keys: Sequence[Segment]) -> str:
+    out = ""
+    for segment in keys:
+        out += f"[{segment}]" if isinstance(segment, int) else (f".{segment}" if out else segment)
+    return out
+
+
+def _in_stack_file(
+    root: Path, stack: str, candidates: Sequence[Sequence[Segment]]
+) -> Source | None:
+    """The first candidate key set in the stack file, else a hint to set the first one."""
+    stack_file = root / f"Pulumi.{stack}.yaml"
+    name = stack_file.name
+    for keys in candidates:
+        walked = _walk(stack_file, ["config", *keys])
+        if walked is None:
+            continue
+        node, line, found = walked
+        # A pool written as one "name field=value" string holds all its fields on its line.
+        whole = found == len(keys) and isinstance(node, yaml.ScalarNode) and found > 2
+        if found == len(keys) + 1 or whole:
+            shown = _show(keys)
+            return Source(name, line, shown, f"change `{shown}` in {name}")
+    if not candidates:
+        return None
+    shown = _show(candidates[0])
+    config = find_line(stack_file, ["config"])
+    return Source(
+        name,
+        config[0] if config else 1,
+        shown,
+        f"set `{shown}` in {name} (it is the environment's default now)",
+    )
+
+
+def _azure_source(
+    root: Path, stack: str, project: str, type_token: str, name: str, fields: Sequence[Segment]
+) -> Source | None:
+    def key(suffix: str) -> str:
+        return f"{project}:{suffix}"
+
+    text = _show(fields)
+    if type_token == POOL and fields and isinstance(fields[0], str):
+        candidates: list[list[Segment]] = []
+        index = _pool_index(root / f"Pulumi.{stack}.yaml", name)
+        pool_field = POOL_FIELDS.get(fields[0])
+        if index is not None and pool_field:
+            candidates.append([key("nodePools"), index, pool_field])
+        if fields[0] in POOL_WIDE:
+            candidates.append([key(POOL_WIDE[fields[0]])])
+        if not candidates and index is not None:
+            return _in_stack_file(root, stack, [[key("nodePools"), index]])
+        return _in_stack_file(root, stack, candidates)
+    if type_token == CLUSTER and fields[:2] == ["agentPoolProfiles", 0] and len(fields) > 2:
+        system = SYSTEM_POOL.get(str(fields[2]))
+        return _in_stack_file(root, stack, [[key(system)]]) if system else None
+    for prefix, stack_key in RESOURCE_KEYS.get(type_token, {}).items():
+        if text == prefix or text.startswith(prefix + ".") or text.startswith(prefix + "["):
+            rest = fields[len(parse_path(prefix)) :]
+            item: list[Segment] = [rest[0]] if rest and isinstance(rest[0], int) else []
+            return _in_stack_file(root, stack, [[key(stack_key), *item]])
+    return None
+
+
+def _leaf_keys(node: yaml.Node, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], int]]:
+    """Every mapping key path of a values document (lists are not descended) and its line."""
+    out: list[tuple[tuple[str, ...], int]] = []
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                path = (*prefix, key.value)
+                out.append((path, key.start_mark.line + 1))
+                out += _leaf_keys(value, path)
+    return out
+
+
+def _suffix(a: Sequence[str], b: Sequence[str]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
+
+
+def _values_source(
+    root: Path, app_dir: Path, environment: str, fields: Sequence[Segment]
+) -> Source | None:
+    wanted = [s for s in fields if isinstance(s, str)]
+    best: tuple[int, int, Path, tuple[str, ...], int] | None = None
+    files = [app_dir / f"values-{environment}.yaml", app_dir / "chart" / "values.yaml"]
+    for rank, path in enumerate(files):
+        node = _root(path)
+        if node is None:
+            continue
+        for keys, line in _leaf_keys(node):
+            n = _suffix(keys, wanted)
+            if n == 0 or (n == 1 and keys[-1] in GENERIC_KEYS):
+                continue
+            score = (n, -rank)
+            if best is None or score > (best[0], best[1]):
+                best = (n, -rank, path, keys, line)
+    if best is None:
+        return None
+    _, _, path, keys, line = best
+    rel = path.relative_to(root).as_posix()
+    shown = ".".join(keys)
+    verb = "change" if path.name.startswith("values-") else "override"
+    where = rel if verb == "change" else f"apps/{app_dir.name}/values-{environment}.yaml"
+    return Source(rel, line, shown, f"{verb} `{shown}` in {where}")
+
+
+def _chart_dir(root: Path, main: Path, chart: Mapping[str, Any]) -> Path | None:
+    text = chart.get("chart")
+    if not isinstance(text, str) or not text or "://" in text:
+        return None
+    for base in (main, root):
+        path = Path(os.path.normpath(base / text))
+        if path.is_dir() and path.is_relative_to(root):
+            return path
+    return None
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Locates violations of one stack's export in its stack and values files."""
+
+    root: Path
+    main: Path
+    stack: str
+    environment: str
+    project: str
+    resources: Mapping[str, Mapping[str, Any]]
+
+    @classmethod
+    def for_state(
+        cls,
+        state: Mapping[str, Any],
+        *,
+        root: Path,
+        main: Path,
+        stack: str,
+        environment: str,
+        project: str = "aksflow",
+    ) -> Locator:
+        deployment = state.get("deployment") or {}
+        resources = {r["urn"]: r for r in deployment.get("resources") or () if "urn" in r}
+        return cls(root, main, stack, environment, project, resources)
+
+    def _chart_of(self, urn: str) -> Mapping[str, Any] | None:
+        seen: set[str] = set()
+        current = self.resources.get(urn, {}).get("parent")
+        while isinstance(current, str) and current not in seen:
+            seen.add(current)
+            resource = self.resources.get(current)
+            if resource is None:
+                return None
+            if str(resource.get("type", "")).startswith("kubernetes:helm.sh/"):
+                return resource
+            current = resource.get("parent")
+        return None
+
+    def source(self, urn: str, message: str) -> Source | None:
+        """Where the value a violation on ``urn`` complains about is set, if in a file."""
+        fields = field_path(message)
+        resource = self.resources.get(urn)
+        if not fields or resource is None:
+            return None
+        type_token = str(resource.get("type", ""))
+        if type_token.startswith("azure-native:"):
+            name = str((resource.get("inputs") or {}).get("agentPoolName") or "")
+            name = name or urn.rsplit("::", 1)[-1]
+            return _azure_source(self.root, self.stack, self.project, type_token, name, fields)
+        chart = self._chart_of(urn)
+        if chart is None:
+            return None
+        chart_dir = _chart_dir(self.root, self.main, chart.get("inputs") or {})
+        if chart_dir is None:
+            return None
+        return _values_source(self.root, chart_dir.parent, self.environment, fields)
+
+
+def refine_report(report: PolicyReport, locator: Locator) -> PolicyReport:
+    """``report`` with each violation moved to the stack/values file line that sets its value."""
+    refined = []
+    for violation in report.violations:
+        found = locator.source(violation.urn, violation.message) if violation.urn else None
+        if found is None:
+            refined.append(violation)
+            continue
+        refined.append(replace(violation, file=found.file, line=found.line, hint=found.hint))
+    return replace(report, violations=tuple(refined))
+
+
+def with_hint(detail: str, hint: str) -> str:
+    """A violation's text with its ``Fix:`` in the syntax of the file that sets the value.
+
+    The pack's own fix names the ARM or Kubernetes field; it is kept after the hint, in
+    parentheses, for the value it suggests.
+    """
+    if not hint:
+        return detail
+    head, sep, fix = detail.partition(" Fix: ")
+    pack_fix = f" (the policy: {fix.strip().rstrip('.')})" if sep and fix.strip() else ""
+    return f"{head.rstrip()} Fix: {hint}{pack_fix}."
