@@ -209,6 +209,7 @@ class Finding:
 
 def _hint_markdown(hint: str) -> str:
     """A hint's `quoted` keys as code spans, the rest escaped (key names come from the PR)."""
+
     def text(part: str) -> str:  # escape() trims; the spaces around a code span must stay
         lead = " " if part[:1].isspace() else ""
         trail = " " if part[-1:].isspace() and part.strip() else ""
