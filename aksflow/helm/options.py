@@ -80,7 +80,7 @@ def chart_options(
         why = NOT_MODELLED.get(key, "is not a helm.v4.Chart input aksflow knows")
         raise RenderError(
             f"{label}: helm.v4.Chart input {key!r} is set, but the offline preview does not "
-            f"model it (it {why}); remove it or render the chart into apps/<app>/ instead"
+            f"model it (it {why}); remove it, or make its change in the chart or its values"
         )
     warnings = []
     if inputs.get("includeHooks") is True:

@@ -127,7 +127,7 @@ def test_chart_options_and_crd_cache_end_to_end(project_copy: Path, tmp_path: Pa
 def test_unmodelled_chart_option_fails_the_preview(project_copy: Path, tmp_path: Path) -> None:
     _program(project_copy, '                    post_renderer={"command": "kustomize"},\n')
     with pytest.raises(
-        RenderError, match=r"app web \(dev\): helm.v4.Chart input 'postRenderer'"
+        RenderError, match=r"app [a-z-]+ \(dev\): helm.v4.Chart input 'postRenderer'"
     ) as caught:
         run_preview(project_copy, ["dev"], tmp_path / "out")
     assert caught.value.exit_code == 2
