@@ -174,6 +174,7 @@ def _write_atomically(out_dir: Path, results: Sequence[StackResult]) -> None:
             target = staging / result.preview.stack
             target.mkdir()
             (target / "state.json").write_text(json.dumps(result.preview.state, indent=2) + "\n")
+            (target / "charts.json").write_text(json.dumps(result.preview.charts, indent=2) + "\n")
             (target / "policy.json").write_text(
                 json.dumps(result.report.to_json(), indent=2) + "\n"
             )

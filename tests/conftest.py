@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,35 @@ def copy_project(target: Path) -> Path:
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_state_file_follows_the_cli_rules(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """At the end of the session: every ``state.json`` an aksflow preview wrote passes the rules.
+
+    A preview writes ``charts.json`` beside each ``state.json`` (hand-made fixtures do not), so
+    the files are found on disk, whichever process wrote them. The rules are the Pulumi CLI's
+    (``tests/export_rules.py``); no secret may be in plaintext and no chart value may appear.
+    """
+    yield
+    from tests.export_rules import problems
+
+    failures: list[str] = []
+    for charts in sorted(tmp_path_factory.getbasetemp().rglob("charts.json")):
+        state_file = charts.with_name("state.json")
+        if not state_file.is_file():
+            continue
+        text = state_file.read_text()
+        found = problems(json.loads(text))
+        chart_urns = json.loads(charts.read_text()).get("charts", {})
+        state = json.loads(text)
+        for resource in state["deployment"]["resources"]:
+            if resource["urn"] in chart_urns and resource.get("inputs"):
+                found.append(f"{resource['urn']}: chart inputs in state.json")
+        failures += [f"{state_file}: {problem}" for problem in found]
+    assert not failures, "\n".join(failures[:20])
 
 
 @pytest.fixture(scope="session")

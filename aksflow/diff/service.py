@@ -54,6 +54,17 @@ def _read_json(path: Path, what: str) -> Any:
         raise AksflowError(f"{path}: cannot read the {what} the preview wrote: {exc}") from None
 
 
+def _read_state(directory: Path) -> Any:
+    """``state.json`` with the Chart inputs aksflow keeps beside it (``charts.json``) put back."""
+    from aksflow.engine.state import with_chart_inputs
+
+    state = _read_json(directory / "state.json", "state")
+    charts = directory / "charts.json"
+    return (
+        with_chart_inputs(state, _read_json(charts, "chart inputs")) if charts.is_file() else state
+    )
+
+
 def read_verdict(path: Path) -> PolicyVerdict:
     """``policy.json`` as a :class:`PolicyVerdict`."""
     doc = _read_json(path, "policy report")
@@ -173,12 +184,12 @@ def _stack_diff(
     reused: bool,
 ) -> StackDiff:
     head_dir = outcomes["head"].out_dir / stack
-    head_state = _read_json(head_dir / "state.json", "state")
+    head_state = _read_state(head_dir)
     head_policy = read_verdict(head_dir / "policy.json")
     base_exists = (base_project / f"Pulumi.{stack}.yaml").is_file()
     if stack in wanted:
         base_dir = outcomes["base"].out_dir / stack
-        base_state = _read_json(base_dir / "state.json", "state")
+        base_state = _read_state(base_dir)
         base_policy: PolicyVerdict | None = read_verdict(base_dir / "policy.json")
     elif base_exists or reused:  # identical at both revisions: the head's result is the base's
         base_state, base_policy = head_state, head_policy

@@ -8,7 +8,6 @@ holds, synthesises default providers, and expands remote Helm v4 Charts into chi
 from __future__ import annotations
 
 import threading
-import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _sync_await
 
 from aksflow.engine.azure_ids import stable_guid
+from aksflow.engine.naming import default_provider_name, provider_request_key, source_position
 
 if TYPE_CHECKING:
     from aksflow.helm.children import ChartChild
@@ -59,6 +59,16 @@ ChartExpander = Callable[[str, dict[str, Any], Sequence[dict[str, Any]]], Sequen
 The earlier CRDs are the CustomResourceDefinitions registered before the Chart with the same
 provider: the provider's CRD cache (pulumi-kubernetes ``provider.go:1368-1375``, filled by Check).
 """
+
+
+def _provider_inputs(inputs: dict[str, Any], version: str, download_url: str) -> dict[str, Any]:
+    """``providers.SetProviderVersion`` / ``SetProviderURL`` applied to a provider's inputs."""
+    result = dict(inputs)
+    if version:
+        result["version"] = version
+    if download_url:
+        result["pluginDownloadURL"] = download_url.rstrip("/")
+    return result
 
 
 def wrap_secret(value: Any) -> dict[str, Any]:
@@ -110,39 +120,40 @@ class RecordingMonitor(MockMonitor):
             self.records[record.urn] = record
 
     def _source(self, request: Any) -> str | None:
-        position = getattr(request, "sourcePosition", None)
-        if position is None or not position.uri.startswith("file://"):
+        if not request.HasField("sourcePosition"):
             return None
-        path = Path(urllib.parse.unquote(urllib.parse.urlparse(position.uri).path))
-        try:
-            relative = path.resolve().relative_to(self.project_root)
-        except ValueError:
-            return None
-        if "site-packages" in relative.parts:  # an SDK frame inside the project's .venv
-            return None
-        return f"project:///{relative.as_posix()}#{position.line},1"
+        position = request.sourcePosition
+        return source_position(position.uri, position.line, position.column, self.project_root)
 
-    def _default_provider(self, type_: str, version: str) -> str:
+    def _default_provider(self, type_: str, version: str, download_url: str) -> str:
+        """The reference of the engine's default provider for ``type_``'s package.
+
+        One per ``ProviderRequest.String()`` (package, version, download URL), named by
+        ``DefaultName()``, with ``version`` (and ``pluginDownloadURL``) as its inputs
+        (``default_providers.go`` ``newRegisterDefaultProviderEvent``).
+        """
         package = type_.split(":", 1)[0]
+        key = provider_request_key(package, version, download_url)
         with self._lock:
-            ref = self._default_providers.get(package)
+            ref = self._default_providers.get(key)
             if ref is not None:
                 return ref
-            name = "default" + (f"_{version.replace('.', '_')}" if version else "")
+            name = default_provider_name(version, download_url)
             provider_type = f"pulumi:providers:{package}"
             urn = f"urn:pulumi:{self.stack}::{self.project}::{provider_type}::{name}"
             provider_id = stable_guid(urn)
+            inputs = _provider_inputs({}, version, download_url)
             self.records[urn] = Recorded(
                 urn=urn,
                 type=provider_type,
                 name=name,
                 custom=True,
                 id=provider_id,
-                inputs={"version": version} if version else {},
-                outputs={"version": version} if version else {},
+                inputs=inputs,
+                outputs=dict(inputs),
             )
             ref = f"{urn}::{provider_id}"
-            self._default_providers[package] = ref
+            self._default_providers[key] = ref
             return ref
 
     # RPCs ---------------------------------------------------------------------------------
@@ -158,8 +169,16 @@ class RecordingMonitor(MockMonitor):
         if request.remote and not provider:
             provider = dict(request.providers).get(request.type.split(":", 1)[0]) or None
         is_provider = request.type.startswith("pulumi:providers:")
-        if request.custom and not provider and not is_provider:
-            provider = self._default_provider(request.type, request.version)
+        # A remote component is constructed by its package's provider: the default one unless
+        # the program passed a provider (the children inherit it).
+        if (request.custom or request.remote) and not provider and not is_provider:
+            provider = self._default_provider(
+                request.type, request.version, request.pluginDownloadURL
+            )
+        if is_provider:
+            # source_eval.go: the engine adds the SDK's version (SetProviderVersion) and download
+            # URL (SetProviderURL) to an explicit provider's inputs.
+            inputs = _provider_inputs(inputs, request.version, request.pluginDownloadURL)
 
         resource_id, state = self.mocks.new_resource(
             MockResourceArgs(
@@ -226,7 +245,9 @@ class RecordingMonitor(MockMonitor):
                         for type_token, name in child.dependencies
                     ),
                     provider=chart.provider,
-                    source=f"project:///{child.template}#1,1" if child.template else None,
+                    # The engine would record the provider's own Go frame (a path on the machine
+                    # that built it); the template is what a reader of the state can act on.
+                    source=f"project:///{child.template}#1" if child.template else None,
                     retain_on_delete=child.retain_on_delete,
                 )
             )

@@ -14,7 +14,7 @@ import logging
 import runpy
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -29,7 +29,7 @@ from aksflow.engine.lazy_sdk import defer_heavy_packages
 from aksflow.engine.mocks import OfflineMocks
 from aksflow.engine.monitor import ChartExpander, Recorded, RecordingMonitor
 from aksflow.engine.program import config_environment, host_process, locate_program
-from aksflow.engine.state import export
+from aksflow.engine.state import chart_inputs, export
 from aksflow.errors import AksflowError, ProgramError
 from aksflow.project import Project, StackConfig
 
@@ -44,8 +44,11 @@ class StackPreview:
     environment: str
     records: Sequence[Recorded]
     state: dict[str, Any]
+    """The stack export (``out/<stack>/state.json``)."""
     diagnostics: Sequence[str]
     seconds: float
+    charts: dict[str, Any] = field(default_factory=dict)
+    """Each Chart's inputs, which the export cannot hold (``out/<stack>/charts.json``)."""
 
 
 class _Diagnostics(logging.Handler):
@@ -173,6 +176,7 @@ def preview_stack(
         environment=config.environment,
         records=records,
         state=export(monitor.records),
+        charts=chart_inputs(monitor.records),
         diagnostics=tuple(diagnostics.messages),
         seconds=time.perf_counter() - started,
     )

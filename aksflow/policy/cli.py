@@ -87,6 +87,7 @@ def analyze(
             pack_dir=pack,
             project_dir=project,
             pss_level=pss_level,
+            source=str(state_file),
         )
         if stack and project is not None:  # point at the stack/values file line that sets it
             locator = Locator.for_state(

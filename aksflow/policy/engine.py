@@ -13,6 +13,7 @@ the policies that can react to its type; policies without ``resource_types`` alw
 
 from __future__ import annotations
 
+import json
 import traceback
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -94,14 +95,74 @@ class Outcome:
 
 
 def unwrap_secrets(value: Any) -> Any:
-    """Replace secret sig-dicts by their plaintext, or "[secret]" when only ciphertext exists."""
+    """Replace secret sig-dicts by their value, or "[secret]" when only ciphertext exists.
+
+    ``value`` is the SDK's wire form; ``plaintext`` is the stack-export form, decoded as the CLI
+    decodes it (pulumi ``pkg/resource/stack/deployment.go`` ``secretPropertyValueFromPlaintext``:
+    the JSON text of the value). A ``ciphertext`` this process cannot decrypt becomes "[secret]",
+    as ``pulumi policy analyze --file`` redacts it (``backendsecrets.BlindingProvider``).
+    """
     if isinstance(value, dict):
         if value.get(SIG_KEY) == SECRET_SIG:
-            return unwrap_secrets(value["value"]) if "value" in value else "[secret]"
+            if "value" in value:
+                return unwrap_secrets(value["value"])
+            plaintext = value.get("plaintext")
+            if isinstance(plaintext, str) and plaintext:
+                return unwrap_secrets(json.loads(plaintext))
+            return "[secret]"
         return {k: unwrap_secrets(v) for k, v in value.items()}
     if isinstance(value, list):
         return [unwrap_secrets(v) for v in value]
     return value
+
+
+SUPPORTED_DEPLOYMENT_VERSION = 3
+
+
+def check_export(state: Mapping[str, Any], source: str) -> None:
+    """Refuse what the CLI could not deserialise, naming ``source`` (exit 2).
+
+    An ``UntypedDeployment`` (``sdk/go/common/apitype/core.go``) must be version 3: aksflow
+    writes and reads deployment v3 only (the CLI migrates 1 and 2 up and refuses 4 features it
+    does not know, ``pkg/resource/stack/deployment.go`` ``UnmarshalUntypedDeployment``). A
+    secret must carry exactly one of ``ciphertext`` or ``plaintext``, and ``plaintext`` must be
+    JSON (``DeserializePropertyValue``, ``deserializeSecret``).
+    """
+    if "deployment" in state:
+        version = state.get("version")
+        if version != SUPPORTED_DEPLOYMENT_VERSION or isinstance(version, bool):
+            raise PolicyError(
+                f"{source}: version: deployment version {version!r} is not supported; "
+                f"aksflow reads stack exports of version {SUPPORTED_DEPLOYMENT_VERSION} "
+                "(`pulumi stack export` of a current CLI)"
+            )
+    _check_secrets(state, source, "")
+
+
+def _check_secrets(value: Any, source: str, path: str) -> None:
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG and "value" not in value:
+            cipher, plain = value.get("ciphertext"), value.get("plaintext")
+            cipher_ok, plain_ok = isinstance(cipher, str), isinstance(plain, str)
+            if cipher_ok == plain_ok or not (cipher or plain):
+                raise PolicyError(
+                    f"{source}: {path or '.'}: malformed secret value: exactly one of "
+                    "`ciphertext` or `plaintext` must be supplied"
+                )
+            if isinstance(plain, str):
+                try:
+                    json.loads(plain)
+                except json.JSONDecodeError as exc:
+                    raise PolicyError(
+                        f"{source}: {path or '.'}: malformed secret value: plaintext is not JSON: "
+                        f"{exc.msg}"
+                    ) from None
+            return
+        for key, item in value.items():
+            _check_secrets(item, source, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_secrets(item, source, f"{path}[{index}]")
 
 
 def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -233,7 +294,11 @@ class Analyzer:
             self._collect(response, r.urn, out)
 
     def analyze_stack(self, resources: Sequence[Resource], out: Outcome) -> None:
-        """``AnalyzeStack`` once, on outputs (inputs when a resource has no outputs)."""
+        """``AnalyzeStack`` once, on outputs only, as pulumi ``AnalyzeSnapshot`` does.
+
+        (``pkg/resource/deploy/analyze_snapshot.go``: "AnalyzeStack receives Outputs (final
+        deployed state) rather than Inputs"; a component without outputs shows none.)
+        """
         if not self._stack_policies:
             return
         servicer = self._servicer(self._stack_policies)
@@ -241,7 +306,7 @@ class Analyzer:
             resources=[
                 pb.AnalyzerResource(
                     type=r.type,
-                    properties=to_struct(r.outputs or r.inputs),
+                    properties=to_struct(r.outputs or {}),
                     urn=r.urn,
                     name=r.name,
                     options=_options(r),
@@ -377,7 +442,7 @@ class FastAnalyzer(Analyzer):
         stack_resources = [
             PolicyResource(
                 r.type,
-                unknown_checking_proxy(wire(unwrap_secrets(dict(r.outputs or r.inputs)))),
+                unknown_checking_proxy(wire(unwrap_secrets(dict(r.outputs or {})))),
                 r.urn,
                 r.name,
                 opts,

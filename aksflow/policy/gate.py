@@ -16,7 +16,7 @@ from typing import Any
 from aksflow.errors import PolicyError
 
 from .config import pss_overrides, read_config_file, reconcile
-from .engine import Analyzer, FastAnalyzer, Outcome, Resource
+from .engine import Analyzer, FastAnalyzer, Outcome, Resource, check_export
 from .loader import LoadedPack, load_pack
 from .report import PolicyInfo, PolicyReport, Violation
 
@@ -54,6 +54,7 @@ def resources_from_state(
     raw = deployment.get("resources") if isinstance(deployment, Mapping) else None
     if not isinstance(raw, list):
         raise PolicyError(f"{source}: not a stack export (deployment.resources is missing)")
+    check_export(state, source)
     by_urn: dict[str, Mapping[str, Any]] = {}
     for i, r in enumerate(raw):
         if not isinstance(r, Mapping) or not isinstance(r.get("urn"), str):
@@ -200,13 +201,14 @@ def evaluate_state(
     pack_dir: Path,
     project_dir: Path | None = None,
     pss_level: str | None = None,
+    source: str = "state",
 ) -> PolicyReport:
     """Evaluate a Pulumi stack export (v3) against the pack with an environment's config.
 
     Violations are located by the resource's ``sourcePosition`` (or its nearest ancestor's);
     otherwise at ``Pulumi.yaml`` line 1. Raises PolicyError / ConfigError (fail closed).
     """
-    resources, locations, stack = resources_from_state(state)
+    resources, locations, stack = resources_from_state(state, source=source)
     _, analyzer = prepare(pack_dir, policy_config, pss_level)
     fallback_file = "Pulumi.yaml"
     if project_dir is not None and stack and (project_dir / f"Pulumi.{stack}.yaml").is_file():

@@ -22,7 +22,7 @@ from aksflow.engine.charts import locate_chart
 from aksflow.engine.program import ProgramLocation, config_environment, locate_program
 from aksflow.errors import ProjectError, RenderError
 from aksflow.preview import run_preview
-from tests.conftest import ROOT, by_type
+from tests.conftest import ROOT
 
 PROBE = """
 import json as _json, os as _os, sys as _sys
@@ -69,16 +69,14 @@ def test_the_program_leaves_no_trace_in_the_process(tmp_path: Path) -> None:
     assert "PULUMI_CONFIG" not in os.environ
 
 
-def test_chart_paths_in_the_program_resolve_from_main(states: dict[str, Any]) -> None:
-    for state in states.values():
-        for inputs in _chart_inputs(state):
+def test_chart_paths_in_the_program_resolve_from_main(previewed: dict[str, Any]) -> None:
+    for stack in ("dev", "staging", "prod"):
+        charts = json.loads((previewed["out"] / stack / "charts.json").read_text())["charts"]
+        assert charts
+        for inputs in charts.values():
             chart = inputs["chart"]
             assert not Path(chart).is_absolute()
             assert (ROOT / "infra" / chart / "Chart.yaml").is_file(), chart
-
-
-def _chart_inputs(state: dict[str, Any]) -> list[dict[str, Any]]:
-    return [r["inputs"] for r in by_type(state, "kubernetes:helm.sh/v4:Chart")]
 
 
 def test_a_project_relative_chart_path_fails_as_under_the_real_provider(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from tests.conftest import by_type, one
@@ -86,11 +87,13 @@ def test_outputs_are_realistic(states: dict[str, Any]) -> None:
     assert stack_outputs["clusterName"] == "aks-aksflow-prod"
 
 
-def test_source_positions_point_into_the_project(states: dict[str, Any]) -> None:
+def test_source_positions_are_in_the_engines_form(states: dict[str, Any]) -> None:
+    """source_eval.go parseSourcePosition: project-relative, ``#line`` (Python sends no column)."""
     cluster = one(states["prod"], "azure-native:containerservice:ManagedCluster")
-    assert cluster["sourcePosition"].startswith("project:///infra/components/cluster.py#")
+    assert re.fullmatch(r"project:///infra/components/cluster\.py#\d+", cluster["sourcePosition"])
     for resource in states["prod"]["deployment"]["resources"]:
-        assert "site-packages" not in resource.get("sourcePosition", "")
+        if "sourcePosition" in resource:
+            assert re.fullmatch(r"project:///[^#]+#\d+", resource["sourcePosition"]), resource
 
 
 def test_default_providers_are_recorded(states: dict[str, Any]) -> None:
