@@ -24,6 +24,7 @@ from aksflow.environments import load_environments
 from aksflow.errors import AksflowError, ProjectError, RenderError
 from aksflow.locate import Locator, refine_report
 from aksflow.project import Project, StackConfig, load_project, load_stack_config
+from aksflow.safety.preview import print_estimate
 from aksflow.stacks import promotion_key
 
 if TYPE_CHECKING:
@@ -226,6 +227,7 @@ def run_preview(
             display.print_stack(console, stack, preview.state, preview.seconds)
             display.print_diagnostics(console, stack, preview.diagnostics)
             print_policy_summary(console, stack, report)
+            print_estimate(console, stack, preview.state, project.root, config.environment)
     _write_atomically(out_dir, results)
     if console is not None:
         console.print(

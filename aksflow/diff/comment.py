@@ -21,6 +21,7 @@ from typing import Any
 
 from aksflow.diff.model import DiffReport, Outcome, ResourceChange, Revision, StackDiff
 from aksflow.locate import with_hint
+from aksflow.safety import render as safety
 
 MARKER = "<!-- aksflow:preview -->"
 MAX_COMMENT = 65_536
@@ -95,15 +96,15 @@ def _policies(stack: StackDiff) -> str:
 
 def _summary(report: DiffReport) -> list[str]:
     rows = [
-        "| Stack | Verdict | Create | Update | Replace | Delete | Policies (head) |",
-        "|---|---|--:|--:|--:|--:|---|",
+        "| Stack | Verdict | Create | Update | Replace | Delete | Policies (head) | Cost/month (Δ) |",
+        "|---|---|--:|--:|--:|--:|---|---|",
     ]
     for stack in report.stacks:
         counts = stack.plan.counts()
         cells = [str(counts[op]) for op in ("create", "update", "replace", "delete")]
         rows.append(
             f"| {code(stack.stack, cell=True)} | {_verdict(stack)} | {' | '.join(cells)} "
-            f"| {_policies(stack)} |"
+            f"| {_policies(stack)} | {safety.cost_cell(stack)} |"
         )
     return rows
 
@@ -412,7 +413,10 @@ def render_comment(report: DiffReport, *, provenance: str = "", limit: int = MAX
     if report.error:  # nothing was diffed: say why, and nothing else
         head.append(["#### Error", "", _fence(report.error.splitlines(), "text")])
         return _join([*head, _footer(report, provenance)])
-    head += [_summary(report), _risks(report), _policy_changes(report), _violations(report)]
+    head += [_summary(report), _risks(report)]
+    if safety_block := safety.sections(report):
+        head.append(safety_block)
+    head += [_policy_changes(report), _violations(report)]
     footer = _footer(report, provenance)
     budget = limit - size(_join([*head, footer])) - 200  # headroom for the notes below
     details: list[str] = []

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from aksflow.safety.analysis import StackSafety
 
 Op = Literal["create", "update", "replace", "delete"]
 OPS: tuple[Op, ...] = ("create", "update", "replace", "delete")
@@ -226,6 +229,7 @@ class StackDiff:
     risks: tuple[Risk, ...] = ()
     enforcement: tuple[EnforcementChange, ...] = ()
     new_stack: bool = False
+    safety: StackSafety | None = None  # cost, upgrade plan, rotations, blast radius
 
     @property
     def status(self) -> str:
@@ -260,6 +264,7 @@ class StackDiff:
                 "head": self.head_policy.to_json(),
                 "base": self.base_policy.to_json() if self.base_policy else None,
             },
+            "safety": self.safety.to_json() if self.safety else None,
         }
 
 

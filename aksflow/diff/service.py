@@ -24,7 +24,9 @@ from aksflow.diff.policyconfig import compare_enforcement, read_levels, stack_en
 from aksflow.diff.replace import ReplaceTable
 from aksflow.diff.risk import stack_risks
 from aksflow.diff.runner import PreviewOutcome, PreviewRunner
+from aksflow.environments import load_environments
 from aksflow.errors import AksflowError, ProjectError
+from aksflow.safety.hook import stack_safety, with_safety
 from aksflow.stacks import promotion_key
 
 _STACK_FILE = re.compile(r"^Pulumi\.(.+)\.yaml$")
@@ -169,6 +171,7 @@ def run_diff(
             _stack_diff(table, stack, head_project, base_project, outcomes, wanted, reused)
             for stack in stacks
         ]
+        diffs = with_safety(diffs, load_environments(head_project).names, head_project)
     return DiffReport(
         base=base, head=head, stacks=tuple(diffs), reused_base=reused, links=links or {}
     )
@@ -204,6 +207,7 @@ def _stack_diff(
         read_levels(head_project / config.format(environment), strict=True),
     )
     plan = diff_states(stack, base_state, head_state, table)
+    safety = stack_safety(stack, environment, base_state, head_state, plan, head_project)
     return StackDiff(
         stack=stack,
         environment=environment,
@@ -213,4 +217,5 @@ def _stack_diff(
         risks=stack_risks(stack, plan, enforcement),
         enforcement=enforcement,
         new_stack=base_state is None,
+        safety=safety,
     )

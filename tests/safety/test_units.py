@@ -1,0 +1,212 @@
+"""Change safety's pure parts: version rules, scheduling filters, naming, cost, settings."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from aksflow.errors import ConfigError
+from aksflow.safety import blast, inventory, rotation, settings, upgrade
+from aksflow.safety.cost import estimate
+from aksflow.safety.prices import parse_prices, price_table, release_calendar
+
+CAL = release_calendar()
+
+
+def _levels(checks: list[upgrade.Check]) -> set[tuple[str, str]]:
+    return {(c.check, c.level) for c in checks}
+
+
+def test_skipping_a_minor_and_downgrading_are_high() -> None:
+    assert _levels(upgrade.step_checks("1.34", "1.36")) == {("skippedMinor", "high")}
+    assert "1.34 → 1.35 → 1.36" in upgrade.step_checks("1.34", "1.36")[0].message
+    assert _levels(upgrade.step_checks("1.35", "1.34")) == {("downgrade", "high")}
+    assert _levels(upgrade.step_checks("1.34.2", "1.34.1")) == {("downgrade", "high")}
+    assert upgrade.step_checks("1.34", "1.35") == []
+    assert upgrade.step_checks(None, "1.35") == []
+
+
+def test_support_window_follows_the_shipped_calendar() -> None:
+    # 1.34: GA 2025-11, end of life 2026-11 (the last day of the month).
+    assert upgrade.window_checks("1.34", CAL, date(2026, 11, 30)) == []
+    assert _levels(upgrade.window_checks("1.34", CAL, date(2026, 12, 1))) == {
+        ("supportWindow", "high")
+    }
+    assert "not GA" in upgrade.window_checks("1.37", CAL, date(2026, 9, 15))[0].message
+    assert "not on AKS" in upgrade.window_checks("1.29", CAL, date(2026, 1, 1))[0].message
+
+
+def test_promotion_order_flags_the_later_environment_only_when_changed() -> None:
+    stacks = [
+        upgrade.StackVersion("dev", "dev", "1.35", False),
+        upgrade.StackVersion("staging", "staging", "1.34", False),
+        upgrade.StackVersion("prod", "prod", "1.35", True),
+    ]
+    found = upgrade.promotion_checks(stacks, ("dev", "staging", "prod"))
+    assert list(found) == ["prod"]
+    assert "ahead of staging (staging) at 1.34" in found["prod"][0].message
+    unchanged = [upgrade.StackVersion(s.stack, s.environment, s.version, False) for s in stacks]
+    assert upgrade.promotion_checks(unchanged, ("dev", "staging", "prod")) == {}
+
+
+def test_surge_nodes_rounds_up_percentages() -> None:
+    assert upgrade.surge_nodes("33%", 10) == 4
+    assert upgrade.surge_nodes("33%", 1) == 1
+    assert upgrade.surge_nodes("33%", 0) == 0
+    assert upgrade.surge_nodes("2", 10) == 2
+
+
+def _pool(name: str = "npuser01", **kw: Any) -> inventory.Pool:
+    fields: dict[str, Any] = dict(
+        name=name,
+        mode="User",
+        vm_size="Standard_D4ds_v5",
+        min_count=2,
+        max_count=5,
+        zones=("1", "2", "3"),
+        taints=(),
+        labels={},
+        spot=False,
+        os_disk_type="Ephemeral",
+        os_sku="AzureLinux",
+        max_pods=30,
+        max_surge="33%",
+        orchestrator_version="",
+        inline=False,
+        urn=f"urn:{name}",
+    )
+    fields.update(kw)
+    return inventory.Pool(**fields)
+
+
+def test_surge_over_quota_is_high() -> None:
+    pools = {"a": _pool("a", max_count=10)}  # 40 vCPUs + 4 surge nodes x 4 = 56
+    env = settings.EnvironmentSafety(vcpu_quota={"standardDDSv5Family": 50})
+    (check,) = upgrade.surge_checks(pools, price_table(), env, "prod")
+    assert check.level == "high" and "56 > quota 50" in check.message
+    roomy = settings.EnvironmentSafety(vcpu_quota={"standardDDSv5Family": 56})
+    assert upgrade.surge_checks(pools, price_table(), roomy, "prod")[0].level == "info"
+
+
+def test_node_pool_newer_than_control_plane_is_high() -> None:
+    pools = {
+        "a": _pool("a", orchestrator_version="1.35"),
+        "b": _pool("b", orchestrator_version="1.32"),
+    }
+    levels = {(c.urn, c.level) for c in upgrade.skew_checks(pools, "1.34", "1.33")}
+    assert levels == {("urn:a", "high"), ("urn:b", "medium")}
+    later = {(c.urn, c.level) for c in upgrade.skew_checks(pools, "1.36", "1.35")}
+    assert later == {("urn:a", "medium"), ("urn:b", "high")}  # b: four minors behind
+
+
+def _workload(**kw: Any) -> inventory.Workload:
+    fields: dict[str, Any] = dict(
+        kind="Deployment",
+        namespace="web",
+        name="web",
+        urn="urn:web",
+        replicas=2,
+        pod_labels={"app": "web"},
+        node_selector={},
+        required_terms=(),
+        tolerations=(),
+        requests=inventory.Requests(250, 256 * 2**20),
+    )
+    fields.update(kw)
+    return inventory.Workload(**fields)
+
+
+def test_scheduling_filters_taints_selectors_affinity_and_zones() -> None:
+    tainted = _pool(taints=(inventory.Taint.parse("sku=gpu:NoSchedule"),))
+    assert not blast.can_schedule(_workload(), tainted, "westeurope")
+    gpu = _workload(tolerations=({"key": "sku", "operator": "Equal", "value": "gpu"},))
+    assert blast.can_schedule(gpu, tainted, "westeurope")
+    assert not blast.can_schedule(_workload(), _pool(spot=True), "westeurope")  # AKS spot taint
+    pinned = _workload(node_selector={"agentpool": "npother"})
+    assert not blast.can_schedule(pinned, _pool(), "westeurope")
+    zone = {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["westeurope-2"]}
+    assert blast.can_schedule(_workload(required_terms=((zone,),)), _pool(), "westeurope")
+    assert not blast.can_schedule(
+        _workload(required_terms=((zone,),)), _pool(zones=("1",)), "westeurope"
+    )
+
+
+def test_next_pool_name_keeps_the_convention_and_the_length_limit() -> None:
+    assert rotation.next_name("npuser01", ["npuser01"]) == "npuser02"
+    assert rotation.next_name("npuser01", ["npuser01", "npuser02"]) == "npuser03"
+    assert rotation.next_name("npsystem", []) == "npsystem2"
+    assert rotation.next_name("npverylong99", []) == "npverylon100"
+    assert len(rotation.next_name("abcdefghijkl", [])) <= rotation.POOL_NAME_MAX
+
+
+def test_quantities() -> None:
+    assert inventory.cpu_millis("250m") == 250 and inventory.cpu_millis("1.5") == 1500
+    assert inventory.memory_bytes("256Mi") == 256 * 2**20
+    assert inventory.memory_bytes("1G") == 10**9 and inventory.memory_bytes("1e3") == 1000
+
+
+def _state(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {"deployment": {"resources": list(resources)}}
+
+
+def test_cost_prices_pools_tier_defender_and_retention_and_lists_unpriced() -> None:
+    cluster = {
+        "urn": "urn:aks",
+        "type": inventory.CLUSTER,
+        "inputs": {
+            "sku": {"tier": "Standard"},
+            "securityProfile": {"defender": {"securityMonitoring": {"enabled": True}}},
+            "agentPoolProfiles": [
+                {
+                    "name": "npsystem",
+                    "vmSize": "Standard_D4ds_v5",
+                    "count": 3,
+                    "enableAutoScaling": True,
+                    "minCount": 3,
+                    "maxCount": 4,
+                },
+            ],
+        },
+    }
+    spot = {
+        "urn": "urn:spot",
+        "type": inventory.AGENT_POOL,
+        "inputs": {
+            "agentPoolName": "npspot",
+            "vmSize": "Standard_D8ds_v5",
+            "count": 0,
+            "enableAutoScaling": True,
+            "minCount": 0,
+            "maxCount": 2,
+            "scaleSetPriority": "Spot",
+        },
+    }
+    odd = {
+        "urn": "urn:odd",
+        "type": inventory.AGENT_POOL,
+        "inputs": {"agentPoolName": "npodd", "vmSize": "Standard_X1", "count": 1},
+    }
+    logs = {"urn": "urn:p::logs", "type": inventory.WORKSPACE, "inputs": {"retentionInDays": 91}}
+    env = settings.EnvironmentSafety(log_ingestion_gb_per_day=10)
+    cost = estimate(_state(cluster, spot, odd, logs), price_table(), env)
+    assert cost is not None
+    lines = {line.key: line for line in cost.lines}
+    assert lines["pool:npsystem"].low == pytest.approx(3 * 0.262 * 730)
+    assert lines["pool:npspot"].high == pytest.approx(2 * 0.1048 * 730)
+    assert "spot" in lines["pool:npspot"].note
+    assert lines["tier"].low == pytest.approx(73.0)
+    assert lines["defender"].high == pytest.approx((4 * 4 + 2 * 8) * 6.8693)
+    assert lines["logs:logs"].low == pytest.approx(10 * 60 * 0.13)
+    assert cost.unpriced == ("node pool npodd: Standard_X1 is not in the price table",)
+
+
+def test_price_table_and_settings_fail_closed_naming_the_key() -> None:
+    with pytest.raises(Exception, match="malformed price table"):
+        parse_prices({"region": "westeurope"})
+    with pytest.raises(ConfigError, match=r"environments.prod.costIncreaseLimit"):
+        settings.parse({"environments": {"prod": {"costIncreaseLimit": "lots"}}})
+    with pytest.raises(ConfigError, match="unknown key"):
+        settings.parse({"environments": {"prod": {"costLimit": 5}}})
+    assert settings.parse(None) == {}
