@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.dev-installed
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: preview test lint typecheck unit bench lock clean
+.PHONY: preview test lint typecheck unit bench lock clean prices
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/preview_bench.py
 	$(BIN)/python bench/policy_bench.py
 	$(BIN)/python bench/diff_bench.py
+
+# Refresh aksflow/safety/data/prices.json from the public Azure Retail Prices API (network;
+# never run by tests). Review and commit the rewritten file (docs/change-safety.md).
+prices: $(STAMP)
+	$(BIN)/python -m aksflow.safety.refresh
 
 # Re-resolve the pinned ranges in pyproject.toml into exact versions: the runtime set, then the
 # dev set constrained to it, so both locks agree on every package they share.

@@ -147,7 +147,13 @@ def window_checks(version: str, calendar: ReleaseCalendar, today: date) -> list[
                 f"Kubernetes {name} reached end of life on AKS in {release.end_of_life} {where}",
             )
         ]
-    return []
+    return [
+        Check(
+            "info",
+            "supportWindow",
+            f"Kubernetes {name} is supported on AKS until the end of {release.end_of_life} {where}",
+        )
+    ]
 
 
 def skew_checks(
@@ -321,6 +327,15 @@ def deprecated_api_checks(
                 urn,
             )
         )
+    if not checks:
+        checks.append(
+            Check(
+                "info",
+                "deprecatedApis",
+                f"no rendered object uses an API removed or newly deprecated at {new} "
+                f"({DEPRECATED_API_POLICY} evaluated at the target version)",
+            )
+        )
     return checks
 
 
@@ -371,22 +386,33 @@ def promotion_checks(
     rank = {env: i for i, env in enumerate(promotion)}
     out: dict[str, list[Check]] = {}
     for later in stacks:
-        for earlier in stacks:
-            if rank.get(earlier.environment, -1) >= rank.get(later.environment, -1):
-                continue
-            if earlier.environment not in rank or later.environment not in rank:
-                continue
-            if not (later.changed or earlier.changed):
-                continue
-            if _key(later.version) > _key(earlier.version) and minor_of(earlier.version):
-                out.setdefault(later.stack, []).append(
-                    Check(
-                        "high",
-                        "promotionOrder",
-                        f"{later.environment} ({later.stack}) would run Kubernetes "
-                        f"{later.version}, ahead of {earlier.environment} ({earlier.stack}) at "
-                        f"{earlier.version}: upgrades are promoted "
-                        f"{' → '.join(promotion)}; upgrade {earlier.stack} first",
-                    )
-                )
+        behind = [
+            earlier
+            for earlier in stacks
+            if earlier.environment in rank
+            and later.environment in rank
+            and rank[earlier.environment] < rank[later.environment]
+            and (later.changed or earlier.changed)
+            and minor_of(earlier.version)
+            and _key(later.version) > _key(earlier.version)
+        ]
+        if not behind:
+            continue
+        behind.sort(key=lambda s: -rank[s.environment])
+        names = ", ".join(f"{_named(s)} at {s.version}" for s in behind)
+        out[later.stack] = [
+            Check(
+                "high",
+                "promotionOrder",
+                f"{_named(later)} would run Kubernetes {later.version}, ahead of {names}: "
+                f"upgrades are promoted {' → '.join(promotion)}; upgrade "
+                f"{behind[-1].stack} first",
+            )
+        ]
     return out
+
+
+def _named(stack: StackVersion) -> str:
+    if stack.stack == stack.environment:
+        return stack.stack
+    return f"{stack.environment} (stack {stack.stack})"

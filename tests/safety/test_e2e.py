@@ -22,7 +22,7 @@ from aksflow.diff.cli import diff as diff_command
 from tests.diff import gitrepo
 
 ROOT = Path(__file__).resolve().parents[2]
-COPIED = ("Pulumi.yaml", "infra", "apps", "policies", "safety.yaml")
+COPIED = ("Pulumi.yaml", "environments.yaml", "infra", "apps", "policies", "safety.yaml")
 
 
 def _stack_config(repo: Path, stack: str) -> tuple[Path, dict[str, Any]]:
@@ -114,6 +114,17 @@ def _dev_upgrade_132(repo: Path) -> None:
 
 
 def _gpu_pool(repo: Path) -> None:
+    """A T4 pool in dev: its size first joins the program's VM size table, as a user would."""
+    table = repo / "infra" / "data" / "vm_sizes.json"
+    doc = json.loads(table.read_text())
+    doc["sizes"]["Standard_NC4as_T4_v3"] = {
+        "vcpus": 4,
+        "memoryGiB": 28,
+        "localDisk": True,
+        "arch": "x64",
+        "series": "ncast4v3-series",
+    }
+    table.write_text(json.dumps(doc, indent=1) + "\n")
     _add_pool(repo, "dev", "npgpu01", vmSize="Standard_NC4as_T4_v3", minCount=0, maxCount=2)
 
 

@@ -30,7 +30,8 @@ def test_skipping_a_minor_and_downgrading_are_high() -> None:
 
 def test_support_window_follows_the_shipped_calendar() -> None:
     # 1.34: GA 2025-11, end of life 2026-11 (the last day of the month).
-    assert upgrade.window_checks("1.34", CAL, date(2026, 11, 30)) == []
+    (ok,) = upgrade.window_checks("1.34", CAL, date(2026, 11, 30))
+    assert ok.level == "info" and "until the end of 2026-11" in ok.message
     assert _levels(upgrade.window_checks("1.34", CAL, date(2026, 12, 1))) == {
         ("supportWindow", "high")
     }
@@ -46,7 +47,9 @@ def test_promotion_order_flags_the_later_environment_only_when_changed() -> None
     ]
     found = upgrade.promotion_checks(stacks, ("dev", "staging", "prod"))
     assert list(found) == ["prod"]
-    assert "ahead of staging (staging) at 1.34" in found["prod"][0].message
+    (check,) = found["prod"]
+    assert "prod would run Kubernetes 1.35, ahead of staging at 1.34:" in check.message
+    assert "upgrade staging first" in check.message
     unchanged = [upgrade.StackVersion(s.stack, s.environment, s.version, False) for s in stacks]
     assert upgrade.promotion_checks(unchanged, ("dev", "staging", "prod")) == {}
 
@@ -210,3 +213,83 @@ def test_price_table_and_settings_fail_closed_naming_the_key() -> None:
     with pytest.raises(ConfigError, match="unknown key"):
         settings.parse({"environments": {"prod": {"costLimit": 5}}})
     assert settings.parse(None) == {}
+
+
+def test_refresh_takes_linux_payg_and_spot_prices_from_api_pages() -> None:
+    from aksflow.safety import refresh
+
+    pages = {
+        "first": {
+            "Items": [
+                {
+                    "productName": "Virtual Machines Ddsv5 Series Windows",
+                    "skuName": "D4ds v5",
+                    "type": "Consumption",
+                    "unitOfMeasure": "1 Hour",
+                    "retailPrice": 0.45,
+                },
+                {
+                    "productName": "Virtual Machines Ddsv5 Series",
+                    "skuName": "D4ds v5",
+                    "type": "Consumption",
+                    "unitOfMeasure": "1 Hour",
+                    "retailPrice": 0.25,
+                },
+                {
+                    "productName": "Virtual Machines Ddsv5 Series",
+                    "skuName": "D4ds v5",
+                    "type": "Reservation",
+                    "unitOfMeasure": "1 Hour",
+                    "retailPrice": 0.1,
+                },
+            ],
+            "NextPageLink": "second",
+        },
+        "second": {
+            "Items": [
+                {
+                    "productName": "Virtual Machines Ddsv5 Series",
+                    "skuName": "D4ds v5 Spot",
+                    "type": "Consumption",
+                    "unitOfMeasure": "1 Hour",
+                    "retailPrice": 0.05,
+                },
+            ]
+        },
+    }
+    queries: list[str] = []
+
+    def fetch(url: str, params: Any) -> Any:
+        if url == refresh.API:
+            queries.append(params["$filter"])
+            return pages["first"] if "Standard_D4ds_v5" in params["$filter"] else {"Items": []}
+        return pages[url]
+
+    doc = {
+        "region": "westeurope",
+        "currency": "USD",
+        "vmSizes": {
+            "Standard_D4ds_v5": {"hourly": 0.2, "spotHourly": 0.04},
+            "Standard_X9": {"hourly": 1.0, "spotHourly": 0.2},
+        },
+    }
+    new, notes = refresh.refresh(doc, fetch, date(2027, 1, 2))
+    assert new["vmSizes"]["Standard_D4ds_v5"] == {"hourly": 0.25, "spotHourly": 0.05}
+    assert new["vmSizes"]["Standard_X9"] == {"hourly": 1.0, "spotHourly": 0.2}  # kept
+    assert (new["date"], new["refreshed"]) == ("2027-01-02", True)
+    assert "Standard_X9 hourly: no Linux consumption price in westeurope; kept" in notes
+    assert "armRegionName eq 'westeurope'" in queries[0]
+
+
+def test_price_table_vm_facts_agree_with_the_programs_vm_size_table() -> None:
+    from infra.config import vm_sizes
+
+    program = vm_sizes()
+    shared = [name for name in price_table().vm_sizes if name in program]
+    assert shared  # the tables overlap on the sizes the stacks use
+    for name in shared:
+        size = price_table().vm_sizes[name]
+        assert (size.vcpus, size.memory_gib) == (
+            program[name]["vcpus"],
+            program[name]["memoryGiB"],
+        ), name
