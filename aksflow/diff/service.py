@@ -24,7 +24,6 @@ from aksflow.diff.policyconfig import compare_enforcement, read_levels, stack_en
 from aksflow.diff.replace import ReplaceTable
 from aksflow.diff.risk import stack_risks
 from aksflow.diff.runner import PreviewOutcome, PreviewRunner
-from aksflow.environments import load_environments
 from aksflow.errors import AksflowError, ProjectError
 from aksflow.safety.hook import stack_safety, with_safety
 from aksflow.stacks import promotion_key
@@ -171,7 +170,7 @@ def run_diff(
             _stack_diff(table, stack, head_project, base_project, outcomes, wanted, reused)
             for stack in stacks
         ]
-        diffs = with_safety(diffs, load_environments(head_project).names, head_project)
+        diffs = with_safety(diffs, head_project)
     return DiffReport(
         base=base, head=head, stacks=tuple(diffs), reused_base=reused, links=links or {}
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aksflow.diff.model import StackDiff, StackPlan
+from aksflow.environments import load_environments
 from aksflow.errors import AksflowError
 from aksflow.project import load_project, load_stack_config
 from aksflow.safety import settings
@@ -57,10 +58,17 @@ def configured_versions(head_project: Path, skip: Sequence[str]) -> list[StackVe
     return out
 
 
-def with_safety(
-    diffs: Sequence[StackDiff], promotion: Sequence[str], head_project: Path
-) -> list[StackDiff]:
+def promotion_order(head_project: Path) -> tuple[str, ...]:
+    """The head's environments in promotion order (``environments.yaml``); () without one."""
+    try:
+        return load_environments(head_project).names
+    except AksflowError:
+        return ()  # each stack's preview reports a missing or broken file itself
+
+
+def with_safety(diffs: Sequence[StackDiff], head_project: Path) -> list[StackDiff]:
     """Add the cross-stack checks, then every safety finding to its stack's risks."""
+    promotion = promotion_order(head_project)
     safeties = {d.stack: d.safety for d in diffs if d.safety is not None}
     others = configured_versions(head_project, list(safeties))
     checked = cross_stack(safeties, promotion, others)

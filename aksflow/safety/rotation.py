@@ -125,6 +125,10 @@ def _entry_object(pool: Pool) -> dict[str, Any]:
         entry["maxPods"] = pool.max_pods
     if pool.spot:
         entry["spot"] = True
+    if pool.taints:  # declared ones only: AKS adds the Spot taint itself
+        entry["taints"] = [str(t) for t in pool.taints]
+    if pool.labels:
+        entry["labels"] = dict(pool.labels)
     return entry
 
 

@@ -128,12 +128,22 @@ def _gpu_pool(repo: Path) -> None:
     _add_pool(repo, "dev", "npgpu01", vmSize="Standard_NC4as_T4_v3", minCount=0, maxCount=2)
 
 
+def _dev_taint(repo: Path) -> None:
+    _edit_pool(repo, "dev", "npuser01", taints=["dedicated=batch:NoSchedule"])
+
+
+def _prod_system_pool(repo: Path) -> None:
+    _set(repo, "prod", "systemPoolVmSize", "Standard_D8ds_v5")
+
+
 SCENARIOS: list[tuple[str, Callable[[Path], None]]] = [
     ("prod-vm-size", _prod_vm_size),
     ("prod-upgrade", _prod_upgrade),
     ("apf-app", _flow_schema_app),
     ("dev-upgrade", _dev_upgrade_132),
+    ("dev-taint", _dev_taint),
     ("gpu-pool", _gpu_pool),
+    ("prod-system-pool", _prod_system_pool),
 ]
 
 
@@ -244,3 +254,26 @@ def test_new_gpu_pool_shows_its_monthly_cost_delta(history: Path) -> None:
     summary = comment[: comment.index("High-risk")]
     assert "Cost/month" in summary and "(0 to +883 USD)" in summary
     assert "node pool npgpu01: 0-2 x Standard\\_NC4as\\_T4\\_v3" in comment
+
+
+def test_retainting_the_only_user_pool_leaves_web_nowhere_to_schedule(history: Path) -> None:
+    doc, comment = run_diff(history, "dev-taint", "dev")
+    (impact,) = _safety(doc, "dev")["blastRadius"]
+    assert (impact["pool"], impact["change"]) == ("npuser01", "re-tainted")
+    web = next(w for w in impact["workloads"] if w["workload"] == "Deployment web/web")
+    assert web["nowhereToSchedule"] is True and web["elsewhere"] == []
+    risk = next(r for r in doc["risks"] if r["category"] == "blastRadius")
+    assert risk["level"] == "high" and "Deployment web/web" in risk["message"]
+    assert "❌ **nowhere**" in comment
+
+
+def test_system_pool_vm_size_change_gets_an_out_of_band_rotation_plan(history: Path) -> None:
+    doc, comment = run_diff(history, "prod-system-pool", "prod")
+    (plan,) = _safety(doc, "prod")["rotations"]
+    assert (plan["pool"], plan["newPool"], plan["system"]) == ("npsystem", "npsystem2", True)
+    assert "az aks nodepool add" in plan["config"] and "--mode System" in plan["config"]
+    assert "--node-vm-size Standard_D8ds_v5" in plan["config"]
+    assert "--node-taints CriticalAddonsOnly=true:NoSchedule" in plan["config"]
+    risk = next(r for r in doc["risks"] if r["category"] == "rotation")
+    assert risk["level"] == "high" and "never reaches Azure" in risk["message"]
+    assert "Rotate System pool `npsystem` → `npsystem2`" in comment
