@@ -96,7 +96,8 @@ def _policies(stack: StackDiff) -> str:
 
 def _summary(report: DiffReport) -> list[str]:
     rows = [
-        "| Stack | Verdict | Create | Update | Replace | Delete | Policies (head) | Cost/month (Δ) |",
+        "| Stack | Verdict | Create | Update | Replace | Delete | Policies (head) "
+        "| Cost/month (Δ) |",
         "|---|---|--:|--:|--:|--:|---|---|",
     ]
     for stack in report.stacks:

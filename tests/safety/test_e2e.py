@@ -180,6 +180,13 @@ def run_diff(repo: Path, scenario: str, stack: str) -> tuple[dict[str, Any], str
     return doc, (out / "pr" / "comment.md").read_text()
 
 
+def _section(comment: str, title: str) -> str:
+    """From the ``#### <title>`` heading to the next heading."""
+    start = comment.index(f"#### {title}")
+    end = comment.find("\n#### ", start + 1)
+    return comment[start : end if end != -1 else len(comment)]
+
+
 def _safety(doc: dict[str, Any], stack: str) -> dict[str, Any]:
     found = next(s for s in doc["stacks"] if s["stack"] == stack)
     safety: dict[str, Any] = found["safety"]
@@ -208,9 +215,9 @@ def test_prod_vm_size_change_gets_a_rotation_plan_naming_the_web_deployment(
     assert web["requests"] == {"cpu": "250m", "memory": "256Mi"}
     assert "npbatch01" in web["elsewhere"] and not web["nowhereToSchedule"]
     assert any(r["category"] == "rotation" and r["level"] == "high" for r in doc["risks"])
-    # In the comment: under the risks, before the policy section.
-    start, end = comment.index("Change safety"), comment.index("Policy violations")
-    section = comment[start:end]
+    # In the comment: right under the risks.
+    assert comment.index("Risks") < comment.index("#### 🛟 Change safety")
+    section = _section(comment, "🛟 Change safety")
     assert "Rotate node pool `npuser01` → `npuser02`" in section
     assert "`Deployment web/web`" in section
     assert "npuser02 vmSize=Standard_D8ds_v5" in section or "name: npuser02" in section
@@ -251,7 +258,7 @@ def test_new_gpu_pool_shows_its_monthly_cost_delta(history: Path) -> None:
     assert line["max"] == round(2 * hourly * 730, 2)
     assert cost["overLimit"] is True  # dev's limit is 150 a month
     assert any(r["category"] == "cost" and r["level"] == "high" for r in doc["risks"])
-    summary = comment[: comment.index("High-risk")]
+    summary = comment[: comment.index("#### ⚠️ Risks")]
     assert "Cost/month" in summary and "(0 to +883 USD)" in summary
     assert "node pool npgpu01: 0-2 x Standard\\_NC4as\\_T4\\_v3" in comment
 
