@@ -11,7 +11,8 @@ are made inert:
   (``details``, ``summary``, ``b``, ``sub``, ``br``) and the comment's own marker.
 
 Text the comment renderer already escaped passes through unchanged, so neutralising twice is
-the same as once.
+the same as once. The module needs only the standard library: ``python3 aksflow/mdsafe.py <in
+>out`` neutralises a file where aksflow is not installed (a workflow that must not install it).
 """
 
 from __future__ import annotations
@@ -93,3 +94,9 @@ def neutralise(markdown: str) -> str:
             continue
         out.append(_line(line))
     return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised by tests/diff/test_github.py
+    import sys
+
+    sys.stdout.write(neutralise(sys.stdin.read()))

@@ -34,7 +34,8 @@ def _print_summary(console: Console, report: DiffReport) -> None:
         Text.assemble(
             f"aksflow diff {report.base.label} → {report.head.label}: ",
             (outcome, OUTCOME_STYLE[outcome]),
-        )
+        ),
+        soft_wrap=True,
     )
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("stack", "verdict", "+", "~", "±", "-", "policies (head)"):
@@ -56,7 +57,9 @@ def _print_summary(console: Console, report: DiffReport) -> None:
     console.print("[dim]+ create  ~ update  ± replace  - delete[/dim]")
     for risk in report.risks:
         style = "bold red" if risk.level == "high" else "yellow"
-        console.print(Text.assemble((risk.level, style), f" {risk.stack}: {risk.message}"))
+        console.print(
+            Text.assemble((risk.level, style), f" {risk.stack}: {risk.message}"), soft_wrap=True
+        )
     blocking = [
         (s.stack, v)
         for s in report.stacks

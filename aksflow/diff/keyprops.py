@@ -114,6 +114,18 @@ def _service(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _hpa(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    low = _dig(inputs, "spec", "minReplicas")
+    target = _dig(inputs, "spec", "scaleTargetRef") or {}
+    return [
+        (
+            "replicas",
+            f"{_text(1 if low is None else low)}-{_text(_dig(inputs, 'spec', 'maxReplicas'))}",
+        ),
+        ("target", f"{_text(target.get('kind'))} {_text(target.get('name'))}"),
+    ]
+
+
 POD = ("spec", "template", "spec")
 READERS: Mapping[str, Reader] = {
     "azure-native:containerservice:AgentPool": _agent_pool,
@@ -126,6 +138,7 @@ READERS: Mapping[str, Reader] = {
     "kubernetes:batch/v1:CronJob": _workload(("spec", "jobTemplate", *POD), replicas=False),
     "kubernetes:core/v1:PersistentVolumeClaim": _pvc,
     "kubernetes:core/v1:Service": _service,
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": _hpa,
 }
 
 

@@ -469,3 +469,20 @@ def test_comment_command_never_posts_twice_when_the_answer_is_lost(
         f"{MARKER}\nonce\n"
     ]
     assert [m for m, _ in fake.calls].count("POST") == 1
+
+
+def test_the_neutraliser_runs_standalone_with_the_standard_library_only() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import aksflow.mdsafe
+
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", str(Path(aksflow.mdsafe.__file__))],
+        input="cc @octocat ![x](http://e.test/p.png) <img src=x>\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout == "cc @\u200boctocat \\![x](http://e.test/p.png) &lt;img src=x>\n"
