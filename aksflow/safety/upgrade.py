@@ -164,8 +164,10 @@ def skew_checks(
     if control is None:
         return []
     out = []
+    previous = minor_of(old_version or "")
     for pool in pools.values():
         if not pool.orchestrator_version:
+            out += _unpinned(pool, control, cluster_version, previous, old_version)
             continue
         node = minor_of(pool.orchestrator_version)
         if node is None:
@@ -203,6 +205,32 @@ def skew_checks(
                 )
             )
     return out
+
+
+def _unpinned(
+    pool: inventory.Pool,
+    control: tuple[int, int],
+    cluster_version: str,
+    previous: tuple[int, int] | None,
+    old_version: str | None,
+) -> list[Check]:
+    """A separate pool without orchestratorVersion keeps the version it runs (reference aks.md
+    5.6: bump kubernetesVersion first, then each AgentPool's orchestratorVersion)."""
+    if pool.inline or previous is None or previous >= control or previous[0] != control[0]:
+        return []
+    behind = control[1] - previous[1]
+    level: Level = "high" if behind > MAX_KUBELET_SKEW else "info"
+    return [
+        Check(
+            level,
+            "nodeSkew",
+            f"node pool {pool.name} sets no orchestratorVersion: it stays at {old_version} "
+            f"({behind} minor{'s' if behind > 1 else ''} behind {cluster_version}; kubelets may "
+            f"lag at most {MAX_KUBELET_SKEW}) until its orchestratorVersion is raised in a "
+            "follow-up PR",
+            pool.urn,
+        )
+    ]
 
 
 def surge_nodes(max_surge: str, nodes: int) -> int:

@@ -293,3 +293,78 @@ def test_price_table_vm_facts_agree_with_the_programs_vm_size_table() -> None:
             program[name]["vcpus"],
             program[name]["memoryGiB"],
         ), name
+
+
+def test_unpinned_separate_pools_stay_behind_the_control_plane() -> None:
+    pools = {"u": _pool("u"), "s": _pool("s", inline=True)}
+    (check,) = upgrade.skew_checks(pools, "1.36", "1.34")
+    assert (check.urn, check.level) == ("urn:u", "info")
+    assert "stays at 1.34 (2 minors behind 1.36" in check.message
+    assert upgrade.skew_checks(pools, "1.38", "1.34")[0].level == "high"
+    assert upgrade.skew_checks(pools, "1.34", None) == []
+
+
+def _pool_resource(name: str, **inputs: Any) -> dict[str, Any]:
+    base = {
+        "agentPoolName": name,
+        "vmSize": "Standard_D4ds_v5",
+        "count": 1,
+        "enableAutoScaling": True,
+        "minCount": 1,
+        "maxCount": 3,
+    }
+    return {"urn": f"urn:p::{name}", "type": inventory.AGENT_POOL, "inputs": {**base, **inputs}}
+
+
+def _deployment(name: str, replicas: int, cpu: str, **spec: Any) -> dict[str, Any]:
+    pod = {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu, "memory": "1Gi"}}}]}
+    pod.update(spec)
+    return {
+        "urn": f"urn:p::{name}",
+        "type": "kubernetes:apps/v1:Deployment",
+        "inputs": {
+            "metadata": {"name": name, "namespace": "ns"},
+            "spec": {
+                "replicas": replicas,
+                "template": {"metadata": {"labels": {"app": name}}, "spec": pod},
+            },
+        },
+    }
+
+
+def _plan(*changes: tuple[str, str]) -> Any:
+    from aksflow.diff.model import ResourceChange, StackPlan
+
+    return StackPlan(
+        "s",
+        tuple(ResourceChange(urn, inventory.AGENT_POOL, op) for urn, op in changes),  # type: ignore[arg-type]
+        0,
+    )
+
+
+def test_shrinking_below_requested_capacity_strands_what_can_only_run_there() -> None:
+    pinned = {"agentpool": "npbig"}
+    base = _state(
+        _pool_resource("npbig", maxCount=4), _deployment("api", 6, "3", nodeSelector=pinned)
+    )
+    head = _state(
+        _pool_resource("npbig", maxCount=2), _deployment("api", 6, "3", nodeSelector=pinned)
+    )
+    (impact,) = blast.impacts(_plan(("urn:p::npbig", "update")), base, head, price_table())
+    assert (impact.change, impact.over_capacity) == ("shrunk", True)
+    assert "cpu 18000m" in impact.capacity and "2 x Standard_D4ds_v5" in impact.capacity
+    risk = impact.risk("s")
+    assert risk is not None and risk.level == "high" and "Deployment ns/api" in risk.message
+    roomy = _state(
+        _pool_resource("npbig", maxCount=6), _deployment("api", 6, "3", nodeSelector=pinned)
+    )
+    assert blast.impacts(_plan(("urn:p::npbig", "update")), base, roomy, price_table()) == []
+
+
+def test_deleting_a_pool_lists_workloads_and_where_they_can_go() -> None:
+    base = _state(_pool_resource("npa"), _pool_resource("npb"), _deployment("web", 2, "100m"))
+    head = _state(_pool_resource("npb"), _deployment("web", 2, "100m"))
+    (impact,) = blast.impacts(_plan(("urn:p::npa", "delete")), base, head, price_table())
+    (placement,) = impact.placements
+    assert (impact.change, placement.elsewhere, placement.stranded) == ("deleted", ("npb",), False)
+    assert impact.risk("s") is None
