@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_PARTS = ("Pulumi.yaml", "infra", "apps", "policies")
+PROJECT_PARTS = ("Pulumi.yaml", "environments.yaml", "infra", "apps", "policies")
 SHIPPED = ("dev", "staging", "prod")
 
 

@@ -20,8 +20,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_PARTS = ("Pulumi.yaml", "infra", "apps", "policies")
+PROJECT_PARTS = ("Pulumi.yaml", "environments.yaml", "infra", "apps", "policies")
 
 
 @dataclass(frozen=True)
@@ -62,21 +64,14 @@ def generated_project(directory: Path, pools: int) -> Path:
             shutil.copytree(source, directory / part, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(source, directory / part)
-    shutil.copy(ROOT / "Pulumi.dev.yaml", directory / "Pulumi.bench.yaml")
-    lines = (directory / "Pulumi.bench.yaml").read_text().splitlines()
-    kept: list[str] = []
-    skipping = False
-    for line in lines:  # drop dev's nodePools block, keep everything else
-        if line.strip().startswith("aksflow:nodePools:"):
-            skipping = True
-            continue
-        if skipping and line.startswith("    - "):
-            continue
-        skipping = False
-        kept.append(line)
-    kept += ["  aksflow:environment: dev", "  aksflow:nodePools:"]
-    kept += [f"    - np{i:04d} vmSize=Standard_D4ds_v5 minCount=1 maxCount=3" for i in range(pools)]
-    (directory / "Pulumi.bench.yaml").write_text("\n".join(kept) + "\n")
+    document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    config = document["config"]
+    config["aksflow:environment"] = "dev"
+    config["aksflow:nodePools"] = [
+        {"name": f"np{i:04d}", "vmSize": "Standard_D4ds_v5", "minCount": 1, "maxCount": 3}
+        for i in range(pools)
+    ]
+    (directory / "Pulumi.bench.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
     return directory
 
 
