@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("Pulumi.yaml", "infra", "apps", "policies")
+COPIED = ("Pulumi.yaml", "environments.yaml", "infra", "apps", "policies")
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "bench",
     "GIT_AUTHOR_EMAIL": "bench@aksflow.invalid",
