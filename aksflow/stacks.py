@@ -119,6 +119,19 @@ def promotion_key(project_dir: Path) -> Callable[[str], tuple[int, str]]:
     return key
 
 
+def policy_config_path(project_dir: Path, environment: str) -> str:
+    """The policy config of ``environment`` at ``project_dir`` (any revision; lenient).
+
+    environments.yaml's ``policyConfig``; ``policies/config/<environment>.json`` when the file,
+    or the environment in it, is missing (an older revision).
+    """
+    try:
+        profile = load_environments(project_dir).get(environment)
+    except AksflowError:
+        profile = None
+    return profile.policy_config if profile else f"policies/config/{environment}.json"
+
+
 # --- --affected: the stacks a PR's diff.json says changed -------------------------------------
 
 

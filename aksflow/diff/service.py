@@ -26,7 +26,7 @@ from aksflow.diff.risk import stack_risks
 from aksflow.diff.runner import PreviewOutcome, PreviewRunner
 from aksflow.errors import AksflowError, ProjectError
 from aksflow.safety.hook import stack_safety, with_safety
-from aksflow.stacks import promotion_key
+from aksflow.stacks import policy_config_path, promotion_key
 
 _STACK_FILE = re.compile(r"^Pulumi\.(.+)\.yaml$")
 
@@ -199,11 +199,12 @@ def _stack_diff(
         base_state, base_policy = None, None
     environment = stack_environment(head_project, stack)
     base_env = stack_environment(base_project, stack) if base_exists else environment
-    config = "policies/config/{}.json"
     enforcement = compare_enforcement(
         environment,
-        read_levels(base_project / config.format(base_env), strict=False) if base_exists else {},
-        read_levels(head_project / config.format(environment), strict=True),
+        read_levels(base_project / policy_config_path(base_project, base_env), strict=False)
+        if base_exists
+        else {},
+        read_levels(head_project / policy_config_path(head_project, environment), strict=True),
     )
     plan = diff_states(stack, base_state, head_state, table)
     safety = stack_safety(stack, environment, base_state, head_state, plan, head_project)
