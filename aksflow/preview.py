@@ -254,3 +254,9 @@ def print_policy_summary(console: Console, stack: str, report: PolicyReport) -> 
             end="",
         )
         console.print(first_line, markup=False, highlight=False)
+        if violation.hint:  # the value is set in a stack or values file: say where, in its terms
+            console.print(
+                f"        at {violation.file}:{violation.line}: {violation.hint}",
+                markup=False,
+                highlight=False,
+            )
