@@ -88,7 +88,7 @@ class _ChartExpander:
         from aksflow.engine.program import locate_program
         from aksflow.helm.children import chart_children
         from aksflow.helm.options import chart_options
-        from aksflow.helm.render import RenderRequest
+        from aksflow.helm.render import RenderRequest, chart_metadata
 
         label = f"app {chart_name} ({self.environment})"
         try:
@@ -123,7 +123,11 @@ class _ChartExpander:
         except Exception as exc:
             self.error = self.error or RenderError(f"{label}: {type(exc).__name__}: {exc}")
             raise
-        self.warnings += [f"warning: {label}: {w}" for w in (*options.warnings, *result.warnings)]
+        warnings = [*options.warnings, *result.warnings]
+        metadata = chart_metadata(chart)
+        if metadata.get("deprecated") is True:  # chart.go:249-253
+            warnings.insert(0, f"Using a deprecated Helm chart ({metadata.get('name')})")
+        self.warnings += [f"warning: {label}: {w}" for w in warnings]
         return result.children
 
 

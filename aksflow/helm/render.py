@@ -231,6 +231,31 @@ def _project_relative(path: Path) -> str:
         return resolved.as_posix()
 
 
+def chart_metadata(chart: Path) -> dict[str, Any]:
+    """``Chart.yaml`` of a chart directory or archive (``<name>/Chart.yaml``); {} if unreadable.
+
+    Read after a successful render, for what the provider reports about the chart itself.
+    """
+    import tarfile
+
+    try:
+        if chart.is_dir():
+            text = (chart / "Chart.yaml").read_text(encoding="utf-8")
+        else:
+            with tarfile.open(chart, "r:gz") as archive:
+                member = next(
+                    m
+                    for m in archive.getmembers()
+                    if m.name.count("/") == 1 and m.name.endswith("/Chart.yaml")
+                )
+                handle = archive.extractfile(member)
+                text = handle.read().decode() if handle is not None else ""
+        loaded = yaml.safe_load(text)
+    except (OSError, StopIteration, tarfile.TarError, yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
 # --- helm-python-sdk ---------------------------------------------------------------------------
 
 

@@ -98,6 +98,8 @@ def _children(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_chart_options_and_crd_cache_end_to_end(project_copy: Path, tmp_path: Path) -> None:
     _program(project_copy, "                    skip_await=True,\n")
     _templates(project_copy)
+    chart_yaml = project_copy / "apps" / "web" / "chart" / "Chart.yaml"
+    chart_yaml.write_text(chart_yaml.read_text() + "deprecated: true\n")
     (result,) = run_preview(project_copy, ["dev"], tmp_path / "out")
     state = json.loads((tmp_path / "out" / "dev" / "state.json").read_text())
     children = _children(state)
@@ -122,6 +124,10 @@ def test_chart_options_and_crd_cache_end_to_end(project_copy: Path, tmp_path: Pa
         "app web (dev)" in d and "coordination.k8s.io/v1alpha2, Kind=LeaseCandidate" in d
         for d in result.preview.diagnostics
     )
+    # chart.go:249-253: a deprecated chart is reported.
+    assert (
+        "warning: app web (dev): Using a deprecated Helm chart (web)" in result.preview.diagnostics
+    )
 
 
 def test_unmodelled_chart_option_fails_the_preview(project_copy: Path, tmp_path: Path) -> None:
@@ -131,3 +137,15 @@ def test_unmodelled_chart_option_fails_the_preview(project_copy: Path, tmp_path:
     ) as caught:
         run_preview(project_copy, ["dev"], tmp_path / "out")
     assert caught.value.exit_code == 2
+
+
+def test_chart_metadata_from_a_directory_or_an_archive(tmp_path: Path) -> None:
+    from aksflow.helm.render import chart_metadata
+    from tests.helm.conftest import make_chart, package_chart
+
+    chart = make_chart(tmp_path / "demo", name="demo", version="1.2.3")
+    assert chart_metadata(chart)["version"] == "1.2.3"
+    archive = tmp_path / "demo-1.2.3.tgz"
+    archive.write_bytes(package_chart(chart, "demo", "1.2.3"))
+    assert chart_metadata(archive)["name"] == "demo"
+    assert chart_metadata(tmp_path / "missing") == {}
