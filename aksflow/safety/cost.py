@@ -99,6 +99,11 @@ def estimate(
         if missing:
             unpriced.append(missing)
     tier = table.tier_hourly.get(cluster.sku_tier)
+    if cluster.location and cluster.location.lower() != table.region.lower():
+        unpriced.append(
+            f"region: priced at {table.region} rates, the stack runs in {cluster.location} "
+            "(prices differ by region)"
+        )
     if tier is None:
         unpriced.append(f"control-plane tier {cluster.sku_tier} is not in the price table")
     else:

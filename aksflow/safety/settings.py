@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 
-from aksflow.errors import ConfigError
+from aksflow.environments import load_environments
+from aksflow.errors import ConfigError, ProjectError
 
 FILE = "safety.yaml"
 _KEYS = ("costIncreaseLimit", "logIngestionGbPerDay", "vcpuQuota")
@@ -76,7 +77,11 @@ def parse(doc: Any) -> dict[str, EnvironmentSafety]:
 
 
 def load(project_dir: Path) -> dict[str, EnvironmentSafety]:
-    """``safety.yaml`` of a project (empty when it has none)."""
+    """``safety.yaml`` of a project (empty when it has none).
+
+    Every environment it names must be one of ``environments.yaml`` (a typo would silently drop
+    a limit); without an ``environments.yaml`` the names are not checked.
+    """
     path = project_dir / FILE
     if not path.is_file():
         return {}
@@ -84,4 +89,15 @@ def load(project_dir: Path) -> dict[str, EnvironmentSafety]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{FILE}: cannot read: {exc}") from None
-    return parse(doc)
+    found = parse(doc)
+    try:
+        known = load_environments(project_dir).names
+    except ProjectError:
+        return found  # no environments.yaml: nothing to check the names against
+    for name in found:
+        if name not in known:
+            raise ConfigError(
+                f"{FILE}: environments.{name}: not an environment "
+                f"(one of {', '.join(known)}; defined in environments.yaml)"
+            )
+    return found

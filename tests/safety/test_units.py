@@ -368,3 +368,23 @@ def test_deleting_a_pool_lists_workloads_and_where_they_can_go() -> None:
     (placement,) = impact.placements
     assert (impact.change, placement.elsewhere, placement.stranded) == ("deleted", ("npb",), False)
     assert impact.risk("s") is None
+
+
+def test_safety_yaml_names_only_defined_environments(tmp_path: Any) -> None:
+    (tmp_path / "environments.yaml").write_text("environments:\n  - name: dev\n  - name: prod\n")
+    (tmp_path / "safety.yaml").write_text("environments:\n  prd:\n    costIncreaseLimit: 5\n")
+    with pytest.raises(ConfigError, match=r"safety.yaml: environments.prd: not an environment"):
+        settings.load(tmp_path)
+    (tmp_path / "safety.yaml").write_text("environments:\n  prod:\n    costIncreaseLimit: 5\n")
+    assert settings.load(tmp_path)["prod"].cost_increase_limit == 5
+
+
+def test_a_stack_outside_the_price_tables_region_says_so() -> None:
+    cluster = {
+        "urn": "urn:aks",
+        "type": inventory.CLUSTER,
+        "inputs": {"location": "eastus", "sku": {"tier": "Free"}},
+    }
+    cost = estimate(_state(cluster), price_table())
+    assert cost is not None
+    assert any("priced at westeurope rates, the stack runs in eastus" in u for u in cost.unpriced)
