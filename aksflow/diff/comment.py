@@ -111,7 +111,7 @@ def _summary(report: DiffReport) -> list[str]:
 
 
 def _stacks_with(report: DiffReport, outcome: str) -> str:
-    return ", ".join(s.stack for s in report.stacks if s.outcome == outcome)
+    return escape(", ".join(s.stack for s in report.stacks if s.outcome == outcome))
 
 
 def title(report: DiffReport) -> str:

@@ -218,3 +218,10 @@ def test_a_multi_line_error_is_kept_whole() -> None:
     error = "head HEAD (bbbbbbb): apps/web: helm template failed\nline two\n  line three"
     text = render_comment(DiffReport(BASE, HEAD, (), error=error))
     assert "helm template failed\nline two\n  line three\n" in text
+
+
+def test_stack_names_in_the_title_are_escaped() -> None:
+    hostile = "x<img src=y>@team"
+    text = render_comment(DiffReport(BASE, HEAD, (_pool_replace(hostile),)))
+    title = text.splitlines()[2]
+    assert "<img" not in title and "&lt;img" in title and "@\u200bteam" in title
