@@ -40,6 +40,20 @@ def project_copy(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
 
 
+def _plain_secrets(value: Any, path: str = "") -> list[str]:
+    """Where ``value`` holds a secret that is not aksflow's "[secret]" marker."""
+    from aksflow.engine.state import SECRET_MARKER
+    from tests.export_rules import SECRET_SIG, SIG_KEY
+
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return [] if value == SECRET_MARKER else [path]
+        return [p for k, v in value.items() for p in _plain_secrets(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _plain_secrets(v, f"{path}[{i}]")]
+    return []
+
+
 @pytest.fixture(scope="session", autouse=True)
 def every_state_file_follows_the_cli_rules(
     tmp_path_factory: pytest.TempPathFactory,
@@ -65,6 +79,7 @@ def every_state_file_follows_the_cli_rules(
         for resource in state["deployment"]["resources"]:
             if resource["urn"] in chart_urns and resource.get("inputs"):
                 found.append(f"{resource['urn']}: chart inputs in state.json")
+        found += [f"{where}: a secret other than the marker" for where in _plain_secrets(state)]
         failures += [f"{state_file}: {problem}" for problem in found]
     assert not failures, "\n".join(failures[:20])
 
