@@ -190,8 +190,10 @@ def _documents(ctx: _Context, template: str, text: str) -> list[RenderedObject]:
             manifest = yaml.safe_load(doc)
         except yaml.YAMLError as exc:
             raise ctx.error("invalid YAML in rendered template", str(exc), template) from None
-        if manifest is None:
-            continue  # a document holding only comments
+        if manifest is None or manifest == {}:
+            # A document holding only comments, or an empty object: the provider's decoder
+            # skips both (pulumi-kubernetes yaml/v2/yaml.go:128-131 yamlDecode).
+            continue
         if not isinstance(manifest, dict):
             raise ctx.error(
                 "rendered template", f"a document is a {type(manifest).__name__}", template
