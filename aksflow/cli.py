@@ -1,7 +1,8 @@
 """The ``aksflow`` command line: parse, call the library, map errors to exit codes once.
 
 Exit codes: 0 success, 1 a mandatory policy violation, 2 an error the user can fix
-(unknown stack, malformed config, render or program failure). Tracebacks only with --debug.
+(unknown stack, malformed config, render or program failure), 3 an internal error (a bug),
+128 + signal when interrupted (SIGINT, SIGTERM). Tracebacks only with --debug.
 """
 
 from __future__ import annotations
@@ -15,22 +16,21 @@ from typing import Any
 import click
 from rich.console import Console
 
-from aksflow.errors import AksflowError
+from aksflow import failures, interrupts
 
 
 class AksflowGroup(click.Group):
-    """Catches :class:`AksflowError` once for every subcommand."""
+    """The one error path: every subcommand's exceptions end here (:mod:`aksflow.failures`)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
-        except AksflowError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            Console(stderr=True, soft_wrap=True).print(
-                f"[bold red]error:[/bold red] {exc}", highlight=False
-            )
-            ctx.exit(exc.exit_code)
+            with interrupts.handled():
+                return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # click's own exits and usage errors (exit 2)
+        except BaseException as exc:  # mapped to an exit code, never swallowed
+            debug = bool(ctx.obj and ctx.obj.get("debug"))
+            ctx.exit(failures.report(exc, debug=debug))
 
 
 @click.group(cls=AksflowGroup)

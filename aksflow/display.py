@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -85,7 +86,7 @@ def print_stack(
     console: Console, stack: str, state: Mapping[str, Any], seconds: float, op: str = "create"
 ) -> None:
     """The tree and the ``Resources:`` summary of one stack."""
-    console.print(f"\n[bold]Previewing update ({stack}):[/bold]")
+    console.print(f"\n[bold]Previewing update ({escape(stack)}):[/bold]")
     console.print(resource_tree(state, op, width=console.width))
     symbol, style = OP_STYLE[op]
     counts = Counter(
@@ -100,6 +101,6 @@ def print_stack(
 
 def print_diagnostics(console: Console, stack: str, messages: Sequence[str]) -> None:
     if messages:
-        console.print(f"\n[bold]Diagnostics ({stack}):[/bold]")
+        console.print(f"\n[bold]Diagnostics ({escape(stack)}):[/bold]")
         for message in messages:
             console.print(f"    {message}", markup=False)

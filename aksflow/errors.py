@@ -43,3 +43,34 @@ class GitHubError(AksflowError):
 
 class YamlError(ConfigError):
     """A YAML or JSON input is malformed or exceeds a limit; the message names file, line, key."""
+
+
+EXIT_OK = 0
+EXIT_VIOLATION = 1
+"""A mandatory policy violation."""
+EXIT_INPUT = 2
+"""An input error the user can fix (every :class:`AksflowError`)."""
+EXIT_BUG = 3
+"""An internal error: a bug in aksflow."""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: unwinds like KeyboardInterrupt so every cleanup runs.
+
+    A BaseException, so ``except Exception`` never swallows it. Exit status 128 + signal.
+    """
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.signum = signum
+        self.exit_code = 128 + signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+
+
+def escaped_base_exception(exc: BaseException) -> bool:
+    """True for a BaseException that user code (a policy, the program) must not end a run with.
+
+    ``sys.exit(0)`` in a policy must fail the gate, not pass it; interrupts stay interrupts.
+    """
+    return not isinstance(exc, Exception | KeyboardInterrupt | Interrupted)

@@ -1,15 +1,13 @@
 """``aksflow preview``: every stack offline, its charts rendered, its policies gated.
 
-Nothing reaches ``out/`` until every stack has been previewed and evaluated: results are
-written to a temporary directory beside it and moved into place at the end, so a failure
-leaves the previous output untouched and never a half preview.
+Nothing reaches ``out/`` until every stack has been previewed and evaluated; then the whole
+directory is replaced in one rename (:mod:`aksflow.outdir`), so a failure or an interrupt
+leaves the previous output untouched, never a half or mixed preview.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
@@ -17,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 
-from aksflow import display
+from aksflow import display, outdir
 from aksflow.engine.runner import StackPreview, preview_stack
 from aksflow.environments import load_environments
 from aksflow.errors import AksflowError, ProjectError, RenderError
@@ -171,25 +170,13 @@ def _evaluate(project: Project, preview: StackPreview) -> PolicyReport:
     return refine_report(report, locator)
 
 
-def _write_atomically(out_dir: Path, results: Sequence[StackResult]) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".aksflow-", dir=out_dir))
-    try:
-        for result in results:
-            target = staging / result.preview.stack
-            target.mkdir()
-            (target / "state.json").write_text(json.dumps(result.preview.state, indent=2) + "\n")
-            (target / "charts.json").write_text(json.dumps(result.preview.charts, indent=2) + "\n")
-            (target / "policy.json").write_text(
-                json.dumps(result.report.to_json(), indent=2) + "\n"
-            )
-        for result in results:
-            final = out_dir / result.preview.stack
-            if final.exists():
-                shutil.rmtree(final)
-            (staging / result.preview.stack).rename(final)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+def _write_results(staging: Path, results: Sequence[StackResult]) -> None:
+    for result in results:
+        target = staging / result.preview.stack
+        target.mkdir()
+        (target / "state.json").write_text(json.dumps(result.preview.state, indent=2) + "\n")
+        (target / "charts.json").write_text(json.dumps(result.preview.charts, indent=2) + "\n")
+        (target / "policy.json").write_text(json.dumps(result.report.to_json(), indent=2) + "\n")
 
 
 def run_preview(
@@ -205,6 +192,7 @@ def run_preview(
 
     ``console`` receives the trees and summaries (None for quiet); ``progress`` the spinner.
     """
+    outdir.check_target(out_dir)  # before the work, not after it
     project = load_project(project_dir)
     selected = list(dict.fromkeys(stacks)) or sorted(
         project.stacks(), key=promotion_key(project.root)
@@ -219,7 +207,7 @@ def run_preview(
     for config in configs:
         stack = config.stack
         status = (
-            progress.status(f"Previewing [bold]{stack}[/bold] offline…")
+            progress.status(f"Previewing [bold]{escape(stack)}[/bold] offline…")
             if progress is not None
             else nullcontext()
         )
@@ -232,10 +220,11 @@ def run_preview(
             display.print_diagnostics(console, stack, preview.diagnostics)
             print_policy_summary(console, stack, report)
             print_estimate(console, stack, preview.state, project.root, config.environment)
-    _write_atomically(out_dir, results)
+    outdir.publish(out_dir, lambda staging: _write_results(staging, results))
     if console is not None:
         console.print(
-            f"\nWrote {', '.join(f'{out_dir}/{r.preview.stack}/state.json' for r in results)}"
+            f"\nWrote {', '.join(f'{out_dir}/{r.preview.stack}/state.json' for r in results)}",
+            markup=False,
         )
     return results
 
@@ -246,15 +235,16 @@ def print_policy_summary(console: Console, stack: str, report: PolicyReport) -> 
     advisory = [v for v in report.violations if v.level != "mandatory"]
     verdict = "[red]FAIL[/red]" if mandatory else "[green]PASS[/green]"
     console.print(
-        f"\n[bold]Policies ({stack}):[/bold] {verdict}  {report.evaluated} resources evaluated, "
-        f"{len(mandatory)} mandatory, {len(advisory)} advisory"
+        f"\n[bold]Policies ({escape(stack)}):[/bold] {verdict}  {report.evaluated} resources "
+        f"evaluated, {len(mandatory)} mandatory, {len(advisory)} advisory"
     )
     for violation in [*mandatory, *advisory]:
         style = "red" if violation.level == "mandatory" else "yellow"
         resource = violation.urn.rsplit("::", 1)[-1] if violation.urn else "(stack)"
         first_line = violation.message.strip().splitlines()[-1] if violation.message else ""
         console.print(
-            f"    [{style}]\\[{violation.level}][/{style}] {violation.policy}  {resource}: ",
+            f"    [{style}]\\[{violation.level}][/{style}] {escape(violation.policy)}  "
+            f"{escape(resource)}: ",
             end="",
         )
         console.print(first_line, markup=False, highlight=False)

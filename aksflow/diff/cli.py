@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from aksflow.diff.model import DiffReport
+from aksflow.errors import ConfigError
 
 OUTCOME_STYLE = {
     "failed": "bold red",
@@ -176,7 +177,12 @@ def comment(repo: str, number: int, file: Path, author: str | None) -> None:
     """
     from aksflow.github import client_from_env, upsert_comment
 
-    body = file.read_text(encoding="utf-8")
+    try:
+        body = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"--file {file}: not UTF-8 text (byte {exc.start}); is it a binary file?"
+        ) from None
     with client_from_env() as client:
         result = upsert_comment(client, repo, number, body, author=author)
     click.echo(f"{result.action} comment {result.id} {result.url}".rstrip())

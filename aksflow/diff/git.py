@@ -114,10 +114,10 @@ def changed_files(repo: Path, base: str, head: str, subdir: str) -> list[str]:
 @contextmanager
 def worktree(repo: Path, sha: str, where: Path) -> Iterator[Path]:
     """A detached worktree of ``sha`` at ``where``; removed on exit, even after an error."""
-    git(repo, "worktree", "add", "--detach", "--quiet", str(where), sha)
     try:
+        git(repo, "worktree", "add", "--detach", "--quiet", str(where), sha)
         yield where
-    finally:
+    finally:  # also when interrupted half-way through `worktree add`
         try:
             git(repo, "worktree", "remove", "--force", str(where))
         except GitError:

@@ -8,19 +8,23 @@ aksflow on ``PYTHONPATH``, so the tool is the current one, only the project is t
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import aksflow
-from aksflow.errors import AksflowError
+from aksflow import interrupts
+from aksflow.errors import EXIT_BUG, EXIT_INPUT, AksflowError
 
 
 class PreviewFailed(AksflowError):  # noqa: N818 - reads as what happened
-    """A revision's preview exited with an error (exit 2, message from its stderr)."""
+    """A revision's preview exited with anything but 0 or 1: its stack(s) and original message."""
 
 
 @dataclass(frozen=True)
@@ -88,19 +92,81 @@ class SubprocessPreviewRunner:
             p for p in (package_root, env.get("PYTHONPATH", "")) if p
         )
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            done = subprocess.run(
-                self.command(project_dir, stacks, out_dir),
-                cwd=out_dir.parent,  # neither checkout: `-m aksflow` must not pick a revision's
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-                timeout=self.timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return PreviewOutcome(2, out_dir, f"timed out after {self.timeout:.0f} s")
-        message = error_message(done.stderr) if done.returncode not in (0, 1) else ""
-        return PreviewOutcome(done.returncode, out_dir, message)
+        with subprocess.Popen(
+            self.command(project_dir, stacks, out_dir),
+            cwd=out_dir.parent,  # neither checkout: `-m aksflow` must not pick a revision's
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+        ) as child:
+            _CHILDREN.add(child)
+            try:
+                _, stderr = child.communicate(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.communicate()
+                return PreviewOutcome(
+                    2, out_dir, f"{_which(stacks)}: timed out after {self.timeout:.0f} s"
+                )
+            finally:
+                _CHILDREN.discard(child)
+        code = child.returncode
+        message = "" if code in (0, 1) else f"{_which(stacks)}: {_failure(code, stderr)}"
+        return PreviewOutcome(code, out_dir, message)
+
+
+def _which(stacks: Sequence[str]) -> str:
+    return f"preview of stack{'s' if len(stacks) != 1 else ''} {', '.join(stacks) or '(all)'}"
+
+
+def _failure(code: int, stderr: str) -> str:
+    """Why a child preview failed: its error, and what its exit status means."""
+    message = error_message(stderr)
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}: {message}"
+    if code == EXIT_BUG:
+        return f"internal error (exit 3): {message}"
+    if code > 128 and code - 128 in signal.Signals.__members__.values():
+        return f"interrupted by {signal.Signals(code - 128).name} (exit {code}): {message}"
+    return message if code == EXIT_INPUT else f"exit {code}: {message}"
+
+
+class _Children:
+    """Child previews still running, so an interrupt can end them (SIGTERM, SIGKILL after 10 s)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[subprocess.Popen[str]] = set()
+
+    def add(self, child: subprocess.Popen[str]) -> None:
+        with self._lock:
+            self._live.add(child)
+
+    def discard(self, child: subprocess.Popen[str]) -> None:
+        with self._lock:
+            self._live.discard(child)
+
+    def terminate(self) -> None:
+        with self._lock:
+            live = list(self._live)
+        for child in live:
+            with suppress(OSError):
+                child.terminate()  # the child cleans up its staged output and exits 143
+        if live:
+            threading.Thread(target=self._kill_later, args=(live,), daemon=True).start()
+
+    @staticmethod
+    def _kill_later(children: list[subprocess.Popen[str]]) -> None:
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with suppress(OSError):
+                    child.kill()
+
+
+_CHILDREN = _Children()
+interrupts.on_interrupt(_CHILDREN.terminate)

@@ -35,7 +35,9 @@ def test_success_writes_state_and_policy_files(tmp_path: Path) -> None:
     assert "Previewing update (dev):" in out
     assert "azure-native:containerservice:ManagedCluster" in out
     assert "to create" in out
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["dev"]  # no temp dirs left
+    # no temp dirs left, inside or beside out/; the marker says aksflow owns the directory
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".aksflow-out", "dev"]
+    assert not [p for p in tmp_path.iterdir() if p.is_dir() and p.name.startswith(".out.")]
 
 
 def test_malformed_stack_file_exits_2_and_leaves_out_untouched(

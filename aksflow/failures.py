@@ -1,0 +1,57 @@
+"""How a command ends on an error: the one place exceptions become messages and exit codes.
+
+- :class:`~aksflow.errors.AksflowError`: exit 2 (or the subclass's code), its message as is;
+- an interrupt (SIGINT, SIGTERM): 128 + signal;
+- a BaseException from user code (``sys.exit(0)`` in a policy or the program): exit 2, never a
+  silent success;
+- anything else is a bug in aksflow: exit 3 with a "this is a bug" line.
+
+Messages are printed as plain text, never as Rich markup (``[secret]`` stays ``[secret]``).
+The traceback is printed only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+from aksflow.errors import EXIT_BUG, EXIT_INPUT, AksflowError, Interrupted
+
+BUG_LINE = "this is a bug in aksflow: please report it with the output of --debug"
+
+
+def describe(exc: BaseException) -> tuple[int, list[str]]:
+    """The exit code and the lines to print (headline first) for ``exc``."""
+    if isinstance(exc, AksflowError):
+        return exc.exit_code, [str(exc)]
+    if isinstance(exc, Interrupted):
+        return exc.exit_code, [f"{exc}; stopped and cleaned up"]
+    if isinstance(exc, KeyboardInterrupt):
+        return 130, ["interrupted by SIGINT; stopped and cleaned up"]
+    if isinstance(exc, SystemExit):
+        return EXIT_INPUT, [
+            f"the Pulumi program or a policy called sys.exit({exc.code!r}); "
+            "a run must end by returning or raising, so the gate fails closed"
+        ]
+    if not isinstance(exc, Exception):
+        return EXIT_INPUT, [
+            f"the Pulumi program or a policy raised {type(exc).__name__}: {exc}; "
+            "the gate fails closed"
+        ]
+    return EXIT_BUG, [f"internal error: {type(exc).__name__}: {exc}", BUG_LINE]
+
+
+def report(exc: BaseException, *, debug: bool) -> int:
+    """Print ``exc`` to stderr (traceback first under ``debug``) and return the exit code."""
+    code, lines = describe(exc)
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(stderr=True, soft_wrap=True, highlight=False, markup=False, emoji=False)
+    headline, *detail = lines
+    console.print(Text.assemble(("error:", "bold red"), " ", headline))
+    for line in detail:
+        console.print(Text(line))
+    return code
