@@ -63,15 +63,17 @@ class RotationPlan:
                 "rotation",
                 f"System pool {self.pool}: {'; '.join(self.reasons)}. The cluster ignores "
                 "agentPoolProfiles after creation, so this edit never reaches Azure; rotate "
-                f"to a new System pool {self.new_name} instead (rotation plan below)",
+                f"to a new System pool {self.new_name} instead (rotation plan in the PR comment "
+                "and diff.json)",
                 self.urn,
             )
         return Risk(
             "high",
             stack,
             "rotation",
-            f"node pool {self.pool} is replaced in place ({'; '.join(self.reasons)}): rotate to "
-            f"{self.new_name} instead (rotation plan below)",
+            f"node pool {self.pool} is replaced in place ({'; '.join(self.reasons)}): add "
+            f"{self.new_name} beside it, drain {self.pool}, remove it in a later PR (rotation "
+            "plan in the PR comment and diff.json)",
             self.urn,
         )
 
