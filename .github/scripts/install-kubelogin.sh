@@ -28,7 +28,7 @@ printf '%s  %s\n' "$sha256" "${work}/${archive}" | sha256sum --check --strict - 
 python3 -m zipfile -e "${work}/${archive}" "${work}/unpacked"
 mkdir -p "$dest"
 install -m 0755 "${work}/unpacked/bin/linux_amd64/kubelogin" "${dest}/kubelogin"
-"${dest}/kubelogin" --version
+log "kubelogin ${version} installed in ${dest}"
 if [[ -n "${GITHUB_PATH:-}" ]]; then
   printf '%s\n' "$dest" >>"$GITHUB_PATH"
 fi

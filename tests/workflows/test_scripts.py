@@ -529,3 +529,44 @@ def test_setup_venv_refuses_an_unknown_set(sandbox: Sandbox) -> None:
     result = sandbox.run([script("setup-venv.sh")], {"VENV_SET": "everything"})
     assert result.returncode == 1
     assert sandbox.logged() == []
+
+
+# --- install-kubelogin.sh ------------------------------------------------------------------
+
+
+def kubelogin_release(sandbox: Sandbox) -> str:
+    """A stub curl serving a kubelogin-linux-amd64.zip; returns the archive's SHA-256."""
+    import hashlib
+    import zipfile
+
+    archive = sandbox.bin / "kubelogin-linux-amd64.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("bin/linux_amd64/kubelogin", "#!/bin/sh\necho kubelogin\n")
+    sandbox.stub("curl", f'while [[ "$1" != --output ]]; do shift; done; cp "{archive}" "$2"')
+    return hashlib.sha256(archive.read_bytes()).hexdigest()
+
+
+def test_kubelogin_is_installed_after_its_checksum_matches(sandbox: Sandbox) -> None:
+    digest = kubelogin_release(sandbox)
+    dest = sandbox.root / "tools"
+    env = {
+        "KUBELOGIN_VERSION": "v0.2.19",
+        "KUBELOGIN_SHA256": digest,
+        "GITHUB_PATH": str(sandbox.root / "github_path"),
+    }
+    result = sandbox.run([script("install-kubelogin.sh"), str(dest)], env)
+    assert result.returncode == 0, result.stderr
+    assert (dest / "kubelogin").stat().st_mode & 0o111
+    (call,) = sandbox.logged()
+    assert "https://github.com/Azure/kubelogin/releases/download/v0.2.19/" in call
+    assert "--proto =https" in call
+    assert (sandbox.root / "github_path").read_text().strip() == str(dest)
+
+
+def test_kubelogin_is_refused_on_a_checksum_mismatch(sandbox: Sandbox) -> None:
+    kubelogin_release(sandbox)
+    dest = sandbox.root / "tools"
+    env = {"KUBELOGIN_VERSION": "v0.2.19", "KUBELOGIN_SHA256": "0" * 64}
+    result = sandbox.run([script("install-kubelogin.sh"), str(dest)], env)
+    assert result.returncode != 0 and "checksum mismatch" in result.stderr
+    assert not (dest / "kubelogin").exists()
