@@ -97,3 +97,17 @@ def test_config_file_errors(tmp_path: Path) -> None:
     (tmp_path / "list.json").write_text("[]")
     with pytest.raises(ConfigError, match="JSON object"):
         read_config_file(tmp_path / "list.json")
+
+
+def test_policies_readme_lists_every_policy_at_its_configured_levels(pack) -> None:  # type: ignore[no-untyped-def]
+    rows = {}
+    for line in (PACK / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 7:
+            rows[cells[0].split("`")[1]] = tuple(cells[3:6])
+    configured = {
+        env: json.loads((CONFIGS / f"{env}.json").read_text()) for env in ("dev", "staging", "prod")
+    }
+    assert set(rows) == {p.name for p in pack.policies}
+    for name, levels in rows.items():
+        assert levels == tuple(configured[e][name]["enforcementLevel"] for e in configured), name
