@@ -67,12 +67,12 @@ def snapshot(repo: Path) -> Revision:
     commit is dangling (git gc removes it). A clean tree is HEAD itself.
     """
     head = git(repo, "rev-parse", "--verify", "--quiet", "HEAD").strip()
-    index = Path(git(repo, "rev-parse", "--path-format=absolute", "--git-path", "index").strip())
     with tempfile.TemporaryDirectory(prefix="aksflow-index-") as tmp:
-        scratch = Path(tmp) / "index"
-        if index.is_file():
-            shutil.copyfile(index, scratch)  # a warm start: only changed files are hashed
-        env = {"GIT_INDEX_FILE": str(scratch)}
+        # A fresh index from HEAD's tree, never a copy of the user's: a copied index is newer
+        # than its entries, which defeats git's racy-clean check, and a file rewritten within
+        # the same second at the same size would be taken as unchanged. Every file is hashed.
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        git(repo, "read-tree", head, env=env)
         git(repo, "add", "--all", "--", ".", env=env)
         tree = git(repo, "write-tree", env=env).strip()
     if git(repo, "rev-parse", f"{head}^{{tree}}").strip() == tree:

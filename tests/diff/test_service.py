@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -292,3 +293,21 @@ def test_a_clean_working_tree_is_head_itself(repo: Path) -> None:
     doc = json.loads((repo.parent / "out" / "pr" / "diff.json").read_text())
     assert doc["head"]["sha"] == gitrepo.git(repo, "rev-parse", "HEAD").strip()
     assert "uncommitted" not in doc["head"] and doc["reusedBasePreview"]
+
+
+def test_a_same_size_edit_within_the_second_of_the_commit_is_in_the_snapshot(
+    tmp_path: Path,
+) -> None:
+    from aksflow.diff import git
+
+    repo = tmp_path / "racy"
+    gitrepo.init(repo)
+    (repo / "Pulumi.prod.yaml").write_text("vmSize: Standard_D4ds_v5\n")
+    gitrepo.commit(repo, "base")
+    gitrepo.git(repo, "status")  # the user's index now holds the file's stat data
+    (repo / "Pulumi.prod.yaml").write_text("vmSize: Standard_D8ds_v5\n")  # same size, same second
+    time.sleep(1.1)  # a copy of the index made now would be newer than its entries: not racy
+    revision = git.snapshot(repo)
+    assert revision.uncommitted
+    shown = gitrepo.git(repo, "show", f"{revision.sha}:Pulumi.prod.yaml")
+    assert shown == "vmSize: Standard_D8ds_v5\n"
