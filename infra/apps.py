@@ -40,8 +40,8 @@ class AppRelease:
 
     The language host runs the program, and the kubernetes provider renders the chart, with
     ``main`` (this directory) as the working directory (pulumi ``pkg/engine/project.go``
-    getPwdMain, ``provider_plugin.go`` ``cmd.Dir``); a project-relative ``apps/web/chart`` would
-    be read by Helm as chart ``chart`` of a repository named ``apps``.
+    getPwdMain, ``pkg/resource/plugin/plugin.go`` ``cmd.Dir = pwd``); a project-relative
+    ``apps/web/chart`` would be read by Helm as chart ``chart`` of a repository named ``apps``.
     """
 
 

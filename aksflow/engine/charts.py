@@ -4,7 +4,8 @@ The provider's ``Construct`` (pulumi-kubernetes ``provider/pkg/provider/helm/v4/
 ``chart``, ``version`` and ``repositoryOpts`` to Helm's ``action.Install.LocateChart``
 (helm v3 ``pkg/action/install.go``, via ``provider/pkg/helm/tool.go``), in the provider's working
 directory, which is the program's ``main`` folder (pulumi ``pkg/engine/project.go`` getPwdMain,
-``provider_plugin.go`` ``cmd.Dir``). Helm's order:
+``pkg/resource/plugin/provider_plugin.go`` ``newPlugin(ctx, ctx.Pwd)``, ``plugin.go``
+``cmd.Dir = pwd``). Helm's order:
 
 1. ``strings.TrimSpace(name)``;
 2. a path that exists (relative to the working directory, or absolute) is a local chart;

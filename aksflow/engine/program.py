@@ -13,9 +13,10 @@ Upstream (pulumi/pulumi):
   ``pulumi.runtime.get_config_env`` / ``get_config_secret_keys_env`` into ``set_all_config``,
   sets ``sys.argv = [PROGRAM]``, ``os.chdir(pwd)``, then ``runpy.run_path(PROGRAM)``, which puts
   the entry point (``"."``: the working directory) first on ``sys.path`` while the program runs.
-- ``pkg/resource/deploy/providers`` / ``sdk/go/common/resource/plugin/provider_plugin.go``: every
-  provider plugin is started with ``cmd.Dir`` = that same working directory, so a relative path a
-  program hands a provider (a local Helm chart) resolves from ``main``, not the project root.
+- ``pkg/resource/plugin/provider_plugin.go`` (``newPlugin(ctx, ctx.Pwd, ...)``) and
+  ``pkg/resource/plugin/plugin.go`` (``cmd.Dir = pwd``): every provider plugin is started in
+  that same working directory, so a relative path a program hands a provider (a local Helm
+  chart) resolves from ``main``, not the project root.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Upstream (pulumi/pulumi): ``pkg/engine/project.go`` getPwdMain (working director
 entry point ``"."``; ``Run``: ``PULUMI_CONFIG``/``PULUMI_CONFIG_SECRET_KEYS`` in the environment),
 ``sdk/python/cmd/pulumi-language-python-exec`` (``set_all_config(get_config_env(), ...)``,
 ``sys.argv = [PROGRAM]``, ``os.chdir(pwd)``, ``runpy.run_path(PROGRAM)``) and
-``sdk/go/common/resource/plugin/provider_plugin.go`` (providers start with ``cmd.Dir`` = pwd).
+``pkg/resource/plugin/provider_plugin.go`` / ``plugin.go`` (providers start with
+``cmd.Dir = pwd``).
 Chart lookup: helm v3 ``pkg/action/install.go`` ``LocateChart``, called by pulumi-kubernetes
 ``provider/pkg/helm/tool.go`` from ``provider/pkg/provider/helm/v4/chart.go``.
 """
