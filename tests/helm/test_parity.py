@@ -137,3 +137,22 @@ def test_capabilities_are_the_clusters(version: str, expected: dict[str, str]) -
     assert data["kubeVersion"] == "v" + (version if version.count(".") == 2 else version + ".0")
     assert data["notServed"] == "false"
     assert by_kind["PodDisruptionBudget"]["apiVersion"] == "policy/v1"
+
+
+def test_a_whole_preview_registers_the_same_children_with_helm_v3(tmp_path: Path) -> None:
+    """End to end: `aksflow preview --helm <helm v3>` and the default agree on every child."""
+    from aksflow.preview import run_preview
+
+    def children(helm_binary: str | None) -> dict[str, Any]:
+        out = tmp_path / ("binary" if helm_binary else "library")
+        (result,) = run_preview(ROOT, ["prod"], out, helm_binary=helm_binary)
+        return {
+            r["urn"]: (r["inputs"], r["dependencies"], r.get("retainOnDelete"))
+            for r in result.preview.state["deployment"]["resources"]
+            if r.get("parent", "").endswith(("::web", "::batch-worker", "::platform-baseline"))
+            and "helm.sh/v4:Chart$" in r["urn"]
+        }
+
+    default = children(None)
+    assert len(default) > 10
+    assert children(str(helm_v3())) == default
