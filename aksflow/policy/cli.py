@@ -1,21 +1,26 @@
 """``aksflow policy analyze``: run the gate on a stack export or on plain manifests.
 
 Exit 0 clean or advisory only, 1 on a mandatory violation (``ctx.exit(1)``), 2 on any error
-(raised as AksflowError for the top-level CLI to map).
+(raised as AksflowError for the top-level CLI to map). Skipped manifest files and a defaulted
+policy config are said on stderr.
 """
 
 from __future__ import annotations
 
+import io
+import os
+import tempfile
 from pathlib import Path
 
 import click
 
+import aksflow
 from aksflow.environments import load_environments
-from aksflow.errors import ConfigError
+from aksflow.errors import ConfigError, ProjectError
 from aksflow.locate import Locator, refine_report
 from aksflow.project import find_project_dir, load_project, load_stack_config
 
-from .config import read_json_object
+from .export import read_export, stack_of
 from .gate import analyze_manifests, evaluate_state
 from .render import render_json, render_markdown, render_sarif, render_text
 from .report import PolicyReport
@@ -59,17 +64,34 @@ def analyze(
     output: Path | None,
     pack_dir: Path | None,
 ) -> None:
-    """Evaluate a stack export (--state) or manifests (--manifests); exit 1 on mandatory."""
+    """Evaluate a stack export (--state) or manifests (--manifests); exit 1 on mandatory.
+
+    Works outside a project with the pack that ships with aksflow. The policy config is
+    --config, else the environment's config of --stack (or of the stack the export belongs
+    to), else the strictest shipped config, which is then named on stderr.
+    """
     if bool(state_file) == bool(manifest_paths):
         raise ConfigError("policy analyze: give exactly one of --state or --manifests")
-    if bool(stack) == bool(config_file):
-        raise ConfigError("policy analyze: give exactly one of --stack or --config")
-    project: Path | None = None
-    if pack_dir is None or stack:
-        project = find_project_dir(Path.cwd())
-    pack = pack_dir or (project / "policies")  # type: ignore[operator]
-    if config_file is None:
-        assert project is not None and stack is not None
+    if stack and config_file:
+        raise ConfigError("policy analyze: give at most one of --stack or --config")
+    project = _project_or_none()
+    pack = pack_dir or _default_pack(project)
+    state = read_export(state_file) if state_file is not None else None
+    export_stack = stack_of(state) if state is not None else ""
+    if stack and export_stack and stack != export_stack:
+        raise ConfigError(
+            f"{state_file}: the export is of stack {export_stack!r}, not --stack {stack!r}"
+        )
+    in_project = project is not None and (project / f"Pulumi.{export_stack}.yaml").is_file()
+    if not stack and not config_file and export_stack and in_project:
+        stack = export_stack
+    located = None
+    if config_file is None and stack:
+        if project is None:
+            raise ConfigError(
+                f"--stack {stack}: needs a Pulumi project (no Pulumi.yaml in {Path.cwd()} or "
+                "above); give --config instead"
+            )
         loaded = load_project(project)
         stack_config = load_stack_config(loaded, stack)
         environment = load_environments(project).require(
@@ -78,9 +100,15 @@ def analyze(
         config_file = project / environment.policy_config
         if not config_file.is_file():
             raise ConfigError(f"{config_file}: no policy config for stack {stack!r}")
+        located = (loaded, stack_config)
+    if config_file is None:
+        config_file = strictest_config(pack)
+        click.echo(
+            f"note: no --stack or --config: using the strictest shipped config {config_file}",
+            err=True,
+        )
     report: PolicyReport
-    if state_file is not None:
-        state = read_json_object(state_file, "stack export")
+    if state is not None:
         report = evaluate_state(
             state,
             policy_config=config_file,
@@ -89,7 +117,8 @@ def analyze(
             pss_level=pss_level,
             source=str(state_file),
         )
-        if stack and project is not None:  # point at the stack/values file line that sets it
+        if located is not None and project is not None and stack:
+            loaded, stack_config = located  # point at the stack/values file line that sets it
             locator = Locator.for_state(
                 state,
                 root=project,
@@ -120,18 +149,77 @@ def analyze(
         ctx.exit(1)
 
 
+def _project_or_none() -> Path | None:
+    try:
+        return find_project_dir(Path.cwd())
+    except ProjectError:
+        return None
+
+
+def shipped_pack() -> Path:
+    """The policy pack that ships with aksflow (``policies/`` beside the package)."""
+    pack = Path(aksflow.__file__).resolve().parent.parent / "policies"
+    if not (pack / "PulumiPolicy.yaml").is_file():
+        raise ConfigError(f"{pack}: this installation ships no policy pack; give --pack DIR")
+    return pack
+
+
+def _default_pack(project: Path | None) -> Path:
+    if project is not None and (project / "policies" / "PulumiPolicy.yaml").is_file():
+        return project / "policies"
+    return shipped_pack()
+
+
+def strictest_config(pack_dir: Path) -> Path:
+    """The pack's config with the most mandatory policies (then the most enabled ones)."""
+    from .config import read_config_file, reconcile
+    from .loader import load_pack
+
+    configs = sorted((pack_dir / "config").glob("*.json"))
+    if not configs:
+        raise ConfigError(f"{pack_dir}/config: no policy config (*.json); give --config")
+    pack = load_pack(pack_dir)
+
+    def strictness(path: Path) -> tuple[int, int]:
+        settings = reconcile(pack, read_config_file(path), source=str(path))
+        levels = [s.level for s in settings.values()]
+        mandatory = sum(1 for level in levels if level in ("mandatory", "remediate"))
+        return mandatory, sum(1 for level in levels if level != "disabled")
+
+    return max(configs, key=strictness)
+
+
 def _emit(report: PolicyReport, fmt: str, output: Path | None) -> None:
     if fmt == "text":
         from rich.console import Console
 
-        if output is not None:
-            with output.open("w", encoding="utf-8") as fh:
-                render_text(report, Console(file=fh, width=120, no_color=True))
-        else:
+        if output is None:
             render_text(report, Console(soft_wrap=True))
-        return
-    text = {"json": render_json, "sarif": render_sarif, "markdown": render_markdown}[fmt](report)
-    if output is not None:
-        output.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+            return
+        buffer = io.StringIO()
+        render_text(report, Console(file=buffer, width=120, no_color=True))
+        text = buffer.getvalue()
     else:
-        click.echo(text)
+        render = {"json": render_json, "sarif": render_sarif, "markdown": render_markdown}[fmt]
+        text = render(report)
+        if output is None:
+            click.echo(text)
+            return
+    _write_replacing(output, text + ("" if text.endswith("\n") else "\n"))
+
+
+def _write_replacing(output: Path, text: str) -> None:
+    """Write ``output`` whole or not at all: a temporary file beside it, renamed over it."""
+    if output.is_dir():
+        raise ConfigError(f"--output {output}: is a directory, not a file")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    except OSError as exc:
+        raise ConfigError(f"--output {output}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(tmp).replace(output)
+    finally:
+        Path(tmp).unlink(missing_ok=True)

@@ -111,6 +111,7 @@ def test_stack_selects_env_config_and_pack_from_project(
     monkeypatch.chdir(sub)
     state = fx.good_state()
     state["deployment"]["resources"][3]["inputs"]["sku"]["tier"] = "Free"
+    state = json.loads(json.dumps(state).replace("urn:pulumi:prod::", "urn:pulumi:ci::"))
     code, out, _ = _run("--state", _state_file(tmp_path, state), "--stack", "ci")
     assert code == 1 and "aks-sku-tier" in out  # prod config: Free tier not allowed
 
