@@ -61,6 +61,7 @@ def _num(value: Any) -> float | None:
 # /24s, a /16 at most); anything wider admits a large share of the internet (a /1 is half of it).
 WIDEST_IPV4_PREFIX = 16
 WIDEST_IPV6_PREFIX = 48
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 
 
 def authorized_union(
@@ -69,7 +70,8 @@ def authorized_union(
     """The collapsed union per IP version, plus the indexes of entries that are not CIDRs.
 
     A bare address counts as a /32 (or /128), as ARM accepts it; host bits are ignored
-    (``10.0.0.1/8`` is ``10.0.0.0/8``). Overlaps are counted once.
+    (``10.0.0.1/8`` is ``10.0.0.0/8``); IPv4-mapped IPv6 ranges (``::ffff:0:0/96``) count as
+    the IPv4 ranges they are. Overlaps are counted once.
     """
     v4: list[ipaddress.IPv4Network] = []
     v6: list[ipaddress.IPv6Network] = []
@@ -80,7 +82,15 @@ def authorized_union(
         except ValueError:
             invalid.append(i)
             continue
-        (v4 if isinstance(net, ipaddress.IPv4Network) else v6).append(net)  # type: ignore[arg-type]
+        if isinstance(net, ipaddress.IPv6Network) and net.subnet_of(_IPV4_MAPPED):
+            # ::ffff:a.b.c.d/96+n is the IPv4 network a.b.c.d/n written in IPv6.
+            mapped = net.network_address.ipv4_mapped
+            assert mapped is not None
+            v4.append(ipaddress.IPv4Network((mapped, net.prefixlen - 96)))
+        elif isinstance(net, ipaddress.IPv4Network):
+            v4.append(net)
+        else:
+            v6.append(net)
     return (
         list(ipaddress.collapse_addresses(v4)),
         list(ipaddress.collapse_addresses(v6)),

@@ -149,3 +149,23 @@ def test_empty_manifest_dir_fails_closed(tmp_path: Path) -> None:
         "--manifests", str(tmp_path), "--config", str(CONFIGS / "prod.json"), "--pack", str(PACK)
     )
     assert isinstance(exc, PolicyError)
+
+
+def test_api_server_ranges_whose_union_is_the_internet_exit_1(tmp_path: Path) -> None:
+    state = fx.good_state()
+    cluster = state["deployment"]["resources"][3]
+    for doc in (cluster["inputs"], cluster["outputs"]):
+        doc["apiServerAccessProfile"] = {"authorizedIPRanges": ["0.0.0.0/1", "128.0.0.0/1"]}
+    code, out, _ = _run(
+        "--state",
+        _state_file(tmp_path, state),
+        "--config",
+        str(CONFIGS / "prod.json"),
+        "--pack",
+        str(PACK),
+        "--format",
+        "json",
+    )
+    (violation,) = json.loads(out)["violations"]
+    assert code == 1 and violation["policy"] == "aks-api-server-restricted"
+    assert "more than one /16" in violation["message"]

@@ -45,3 +45,11 @@ def test_fast_equals_servicer_with_unknowns_secrets_and_stack_findings() -> None
         )
     assert reports[0] == reports[1]
     assert reports[0].unknown_skips >= 2 and reports[0].mandatory
+
+
+@pytest.mark.parametrize("config", ["dev.json", "prod.json"])
+def test_fast_equals_servicer_on_the_real_chart_models(config: str) -> None:
+    """RBAC, hardening, Ingress, one-shot probes (not applicable) and namespace coverage."""
+    charts = Path(__file__).resolve().parent / "charts"
+    fast, slow = _both(sorted(charts.glob("*.yaml")), CONFIGS / config, None)
+    assert fast == slow and fast.violations and fast.not_applicable

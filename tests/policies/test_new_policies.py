@@ -474,6 +474,8 @@ def _api(ranges: list[str], cfg: dict[str, Any] | None = None) -> list[Any]:
         (["2001:db8::/48"], False),
         (["::/0"], True),
         (["2001:db8::/47"], True),
+        (["::ffff:0.0.0.0/96"], True),  # every IPv4 address, written as IPv4-mapped IPv6
+        (["::ffff:203.0.113.0/120", "203.0.113.0/24"], False),  # the same /24 twice
         (["*"], True),  # not a CIDR: fail closed
         (["203.0.113.0/24", "not-a-cidr"], True),
         ([], True),  # public and unrestricted
