@@ -357,10 +357,22 @@ class Locator:
         chart = self._chart_of(urn)
         if chart is None:
             return None
-        chart_dir = _chart_dir(self.root, self.main, chart.get("inputs") or {})
-        if chart_dir is None:
+        app_dir = self._app_dir(chart)
+        if app_dir is None:
             return None
-        return _values_source(self.root, chart_dir.parent, self.environment, fields)
+        return _values_source(self.root, app_dir, self.environment, fields)
+
+    def _app_dir(self, chart: Mapping[str, Any]) -> Path | None:
+        """``apps/<app>``: the Chart is named after its app (infra/components/workloads.py).
+
+        A v4 Chart is a component, so a stack export records no inputs for it; a state that
+        does carry the chart path (older exports) is read first.
+        """
+        chart_dir = _chart_dir(self.root, self.main, chart.get("inputs") or {})
+        if chart_dir is not None:
+            return chart_dir.parent
+        app = Path(self.root / "apps" / str(chart.get("urn", "")).rsplit("::", 1)[-1])
+        return app if app.is_dir() and app.parent == self.root / "apps" else None
 
 
 def refine_report(report: PolicyReport, locator: Locator) -> PolicyReport:

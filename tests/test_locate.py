@@ -106,3 +106,17 @@ def test_the_hint_replaces_the_arm_fix_and_keeps_its_value() -> None:
         "AgentPool np: availabilityZones: 1 zone. Fix: change `aksflow:nodePools[0].zones` in "
         "Pulumi.prod.yaml (the policy: set availabilityZones: [1])."
     )
+
+
+def test_a_component_chart_without_inputs_is_found_by_its_app_name(tmp_path: Path) -> None:
+    app = tmp_path / "apps" / "web"
+    app.mkdir(parents=True)
+    (app / "values-prod.yaml").write_text("securityContext:\n  privileged: true\n")
+    chart = res("kubernetes:helm.sh/v4:Chart", "web", {}, stack="prod")  # as a stack export has it
+    chart["custom"] = False
+    deploy = res(
+        "kubernetes:apps/v1:Deployment", "web:web/web", {}, stack="prod", parent=chart["urn"]
+    )
+    priv = "Deployment web/web: spec.template.spec.containers[0].securityContext.privileged: on."
+    found = _locator(tmp_path, chart, deploy).source(deploy["urn"], priv)
+    assert found is not None and (found.file, found.line) == ("apps/web/values-prod.yaml", 2)
