@@ -15,6 +15,8 @@ refuse (or, marked "aksflow:", what aksflow additionally promises). Upstream, pu
 - ``pkg/resource/stack/snapshot/integrity.go`` ``VerifyIntegrity``: magic, provider references
   to earlier providers, parents/dependencies/property dependencies/deletedWith before use,
   duplicate URNs.
+- ``pkg/cmd/pulumi/stack/io.go`` ``SaveSnapshot``: ``pulumi stack import`` refuses a resource
+  "from a different stack" (every URN names the stack imported into).
 - ``sdk/go/common/resource/urn/urn.go`` (``IsValid``, ``QualifiedType``, ``Type``, ``New``) and
   ``sdk/go/common/providers/reference.go`` (``ParseReference``, ``validateURN``,
   ``IsProviderType``); ``pkg/cmd/pulumi/policy/policy_analyze.go`` rejects invalid URNs.
@@ -308,6 +310,9 @@ def problems(doc: Any) -> list[str]:
         return found
     found += verify_integrity(deployment)
     found += _parent_urn_problems(deployment)
+    stacks = {str(r["urn"])[len(URN_PREFIX) :].split("::")[0] for r in resources}
+    if len(stacks) > 1:
+        found.append(f"resources from different stacks ({', '.join(sorted(stacks))})")
     roots = [r for r in resources if r.get("type") == ROOT_STACK_TYPE and not r.get("parent")]
     if len(roots) != 1 or resources[0] is not roots[0]:
         found.append("aksflow: exactly one root pulumi:pulumi:Stack, listed first")

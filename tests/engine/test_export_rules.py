@@ -211,6 +211,11 @@ class TestPortedRulesCatchWhatTheyAreFor:
         resources.append(copy.deepcopy(resources[-1]))
         assert any("duplicate resource" in p for p in problems(good))
 
+    def test_one_stack(self, good: dict[str, Any]) -> None:
+        resource = self._resources(good)[-1]
+        resource["urn"] = resource["urn"].replace("urn:pulumi:dev::", "urn:pulumi:prod::")
+        assert any("from different stacks (dev, prod)" in p for p in problems(good))
+
     def test_unsupported_version(self, good: dict[str, Any]) -> None:
         good["version"] = 5
         assert any("versions 1 to 4" in p for p in problems(good))

@@ -99,3 +99,21 @@ def test_source_positions_are_in_the_engines_form(states: dict[str, Any]) -> Non
 def test_default_providers_are_recorded(states: dict[str, Any]) -> None:
     (azure,) = by_type(states["dev"], "pulumi:providers:azure-native")
     assert azure["urn"].endswith("::pulumi:providers:azure-native::default_3_29_0")
+
+
+def test_the_diff_gets_chart_inputs_back_from_charts_json(previewed: dict[str, Any]) -> None:
+    from aksflow.engine.state import with_chart_inputs
+
+    out = previewed["out"] / "dev"
+    state = json.loads((out / "state.json").read_text())
+    charts = json.loads((out / "charts.json").read_text())
+    merged = with_chart_inputs(state, charts)
+    for resource in merged["deployment"]["resources"]:
+        if resource["type"] == "kubernetes:helm.sh/v4:Chart":
+            assert resource["inputs"] == charts["charts"][resource["urn"]]
+    assert [r["urn"] for r in merged["deployment"]["resources"]] == [
+        r["urn"] for r in state["deployment"]["resources"]
+    ]
+    assert not one(state, "kubernetes:helm.sh/v4:Chart", lambda r: r["urn"].endswith("::web"))[
+        "inputs"
+    ]  # the file itself is untouched
