@@ -86,10 +86,13 @@ class _ChartExpander:
         from aksflow.engine.charts import locate_chart
         from aksflow.engine.program import locate_program
         from aksflow.helm.children import chart_children
-        from aksflow.helm.options import chart_options
+        from aksflow.helm.options import UNKNOWN_INPUTS_WARNING, chart_options, has_unknowns
         from aksflow.helm.render import RenderRequest, chart_metadata
 
         label = f"app {chart_name} ({self.environment})"
+        if has_unknowns(inputs):
+            self.warnings.append(f"warning: {label}: {UNKNOWN_INPUTS_WARNING}")
+            return []
         try:
             # The provider runs in the program's working directory (main), not the project root.
             working_dir = locate_program(self.project.root, self.project.main).pwd

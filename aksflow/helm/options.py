@@ -114,6 +114,25 @@ def chart_options(
     )
 
 
+UNKNOWN_INPUTS_WARNING = "Input properties have unknown values. Preview is incomplete."
+
+
+def has_unknowns(value: Any) -> bool:
+    """Whether any input is unknown at preview (an output of a resource not yet created).
+
+    The provider then registers no children and warns (chart.go:169-179).
+    """
+    from pulumi.output import Unknown
+
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, dict):
+        return any(has_unknowns(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unknowns(v) for v in value)
+    return False
+
+
 def merge_maps(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Helm's ``MergeMaps`` (pulumi-kubernetes ``provider/pkg/helm/upstream.go:21-38``)."""
     out = dict(base)

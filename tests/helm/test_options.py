@@ -124,3 +124,20 @@ def test_merge_maps_replaces_non_maps() -> None:
         "a": {"b": 1, "e": 2},
         "c": 5,
     }
+
+
+def test_unknown_inputs_register_no_children() -> None:
+    """chart.go:169-179: unknown inputs at preview -> no children and a warning."""
+    from pulumi.output import Unknown
+
+    from aksflow.preview import _ChartExpander, _RendererFactory
+    from aksflow.project import load_project
+    from tests.helm.conftest import ROOT
+
+    expander = _ChartExpander(load_project(ROOT), _RendererFactory(None), "dev", "1.34")
+    inputs = {"chart": "../apps/web/chart", "values": {"image": {"tag": Unknown()}}}  # type: ignore[no-untyped-call]
+    assert expander("web", inputs) == []
+    assert expander.warnings == [
+        "warning: app web (dev): Input properties have unknown values. Preview is incomplete."
+    ]
+    assert expander.error is None
