@@ -19,7 +19,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aksflow.diff.model import DiffReport, Outcome, ResourceChange, Revision, StackDiff
+from aksflow.diff.model import (
+    DiffReport,
+    Outcome,
+    ResourceChange,
+    Revision,
+    Risk,
+    StackDiff,
+)
 from aksflow.locate import with_hint
 from aksflow.safety import render as safety
 
@@ -114,6 +121,21 @@ def _stacks_with(report: DiffReport, outcome: str) -> str:
     return escape(", ".join(s.stack for s in report.stacks if s.outcome == outcome))
 
 
+# Which high risk names the title: losing something outranks a weaker gate, which outranks an
+# upgrade, which outranks the rest (cost, ...); then the stack latest in promotion order.
+TITLE_CATEGORIES = ("delete", "replace", "enforcement", "kubernetesVersion")
+
+
+def _title_rank(report: DiffReport, risk: Risk) -> tuple[int, int]:
+    category = (
+        TITLE_CATEGORIES.index(risk.category)
+        if risk.category in TITLE_CATEGORIES
+        else len(TITLE_CATEGORIES)
+    )
+    order = [s.stack for s in report.stacks]
+    return category, -(order.index(risk.stack) if risk.stack in order else -1)
+
+
 def title(report: DiffReport) -> str:
     """The headline: the worst outcome across stacks, never a green mark over a high risk."""
     outcome = report.outcome
@@ -124,7 +146,8 @@ def title(report: DiffReport) -> str:
         return f"{icon} blocked: mandatory policy violations in {_stacks_with(report, outcome)}"
     if outcome == "high risk":
         high = [r for r in report.risks if r.level == "high"]
-        first = high[0].message.split(":", 1)[0]
+        worst_risk = min(high, key=lambda r: _title_rank(report, r))
+        first = f"{worst_risk.message.split(':', 1)[0]} in {worst_risk.stack}"
         more = f" (+{len(high) - 1} more)" if len(high) > 1 else ""
         return f"{icon} high risk in {_stacks_with(report, outcome)}: {escape(first)}{more}"
     if outcome == "changes":

@@ -11,6 +11,7 @@ from aksflow.diff.model import (
     EnforcementChange,
     PolicyVerdict,
     Revision,
+    Risk,
     StackDiff,
     Violation,
 )
@@ -225,3 +226,13 @@ def test_stack_names_in_the_title_are_escaped() -> None:
     text = render_comment(DiffReport(BASE, HEAD, (_pool_replace(hostile),)))
     title = text.splitlines()[2]
     assert "<img" not in title and "&lt;img" in title and "@\u200bteam" in title
+
+
+def test_the_title_names_the_worst_high_risk_a_replace_in_prod_before_a_cost() -> None:
+    dev = stack_diff("dev", state(), state(res(POOL_T, "np", pool())))
+    cost = Risk("high", "dev", "cost", "raises the monthly estimate by 900 USD: over the limit")
+    dev = dataclasses.replace(dev, risks=(cost,))
+    text = render_comment(DiffReport(BASE, HEAD, (dev, _pool_replace("prod"))))
+    assert text.splitlines()[2] == (
+        "### aksflow preview: 🔴 high risk in dev, prod: replaces node pool np in prod (+1 more)"
+    )
