@@ -14,9 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from aksflow.errors import ConfigError, ProjectError
+from aksflow.yamlio import read_yaml
 
 ENVIRONMENTS_FILE = "environments.yaml"
 # A GitHub environment name, a file-name part and a config value at once: keep it plain.
@@ -132,17 +131,8 @@ def parse(file: Path, doc: Any) -> Environments:
 
 @lru_cache(maxsize=16)
 def _load(path: Path, _mtime_ns: int, _size: int) -> Environments:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProjectError(f"{ENVIRONMENTS_FILE}: cannot read: {exc}") from None
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ConfigError(f"{ENVIRONMENTS_FILE}: malformed YAML{where}") from None
-    return parse(path, doc)
+    # The one YAML reader: go-yaml v3 semantics, limits, errors naming file, line and key.
+    return parse(path, read_yaml(path, source=ENVIRONMENTS_FILE))
 
 
 def load_environments(project_dir: Path) -> Environments:

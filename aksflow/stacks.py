@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from aksflow.environments import Environment, Environments, load_environments
-from aksflow.errors import AksflowError, ConfigError
+from aksflow.errors import AksflowError, ConfigError, YamlError
 from aksflow.project import Project, load_project, load_stack_config
+from aksflow.yamlio import read_yaml
 
 
 @dataclass(frozen=True)
@@ -90,9 +89,9 @@ def select(entries: Sequence[StackEntry], target: str) -> list[StackEntry]:
 def declared_environment(project_dir: Path, stack: str) -> str | None:
     """The stack file's ``<project>:environment`` read leniently (an older revision may lack it)."""
     try:
-        project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
-        doc = yaml.safe_load((project_dir / f"Pulumi.{stack}.yaml").read_text()) or {}
-    except (OSError, yaml.YAMLError):
+        project = read_yaml(project_dir / "Pulumi.yaml") or {}
+        doc = read_yaml(project_dir / f"Pulumi.{stack}.yaml") or {}
+    except YamlError:
         return None
     name = project.get("name", "") if isinstance(project, Mapping) else ""
     config = doc.get("config") if isinstance(doc, Mapping) else None

@@ -42,6 +42,19 @@ NOTES_SUFFIX = "NOTES.txt"
 HOOK_ANNOTATION = "helm.sh/hook"
 _SOURCE_LINE = re.compile(r"^# Source: (?P<path>.+)$", re.MULTILINE)
 # Helm error positions look like "(web/templates/deployment.yaml:12:3)".
+# Helm (santhosh-tekuri/jsonschema) lists each violation as "- at '/json/pointer': detail".
+_SCHEMA_VIOLATION = re.compile(r"^\s*- at '(?P<pointer>[^']*)': (?P<detail>.+)$", re.MULTILINE)
+
+
+def _pointer_path(pointer: str) -> str:
+    """``/resources/limits/0`` -> ``resources.limits[0]``; the root is ``(values)``."""
+    path = ""
+    for part in pointer.split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        path += f"[{part}]" if part.isdigit() else (f".{part}" if path else part)
+    return path or "(values)"
+
+
 _ERROR_POSITION = re.compile(r"\((?P<path>[^():\s]+\.[A-Za-z]+)(?::\d+)*\)")
 
 T = TypeVar("T")
@@ -107,6 +120,20 @@ class _Context:
     def error(self, what: str, message: str, file: str | None = None) -> RenderError:
         """A RenderError naming app, environment, chart file and Helm's message."""
         return RenderError(f"{self.prefix}: {file or self.chart_label}: {what}: {message.strip()}")
+
+    def schema_error(self, message: str) -> RenderError:
+        """Helm's values.schema.json report with the first failing key in the headline.
+
+        Helm lists violations as ``- at '/a/b/0': detail`` under two lines of preamble; the
+        headline becomes ``app web (dev): a.b[0]: detail (<chart>/values.schema.json)``.
+        """
+        schema = self.chart_file("values.schema.json")
+        found = [(m["pointer"], m["detail"].strip()) for m in _SCHEMA_VIOLATION.finditer(message)]
+        if not found:
+            return self.error("values break values.schema.json", message, schema)
+        lines = [f"{_pointer_path(pointer)}: {detail}" for pointer, detail in found]
+        headline = f"{self.prefix}: {lines[0]} (values break {schema})"
+        return RenderError("\n".join([headline, *(f"  also {line}" for line in lines[1:])]))
 
     def template_path(self, helm_path: str) -> str:
         """``web/templates/x.yaml`` (chart-name-first, as Helm names it) -> project path."""
@@ -308,11 +335,7 @@ class HelmPythonRenderer:
                 )
                 crds = chart.crds
             except helm_python.HelmValuesError as exc:
-                raise ctx.error(
-                    "values break values.schema.json",
-                    exc.detail,
-                    ctx.chart_file("values.schema.json"),
-                ) from None
+                raise ctx.schema_error(exc.detail) from None
             except helm_python.HelmError as exc:
                 raise ctx.error(
                     "template error", exc.detail, ctx.file_in_message(exc.detail)
@@ -397,11 +420,7 @@ class Pyhelm3Renderer:
     def _error(ctx: _Context, stderr: str) -> RenderError:
         message = stderr.strip().removeprefix("Error: ")
         if "values don't meet the specifications" in message:
-            return ctx.error(
-                "values break values.schema.json",
-                message,
-                ctx.chart_file("values.schema.json"),
-            )
+            return ctx.schema_error(message)
         if "kubeVersion" in message:
             return ctx.error("Chart.yaml kubeVersion", message, _chart_yaml(ctx))
         return ctx.error("template error", message, ctx.file_in_message(message))

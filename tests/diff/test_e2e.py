@@ -390,8 +390,9 @@ def test_a_multi_line_chart_error_survives_whole_into_terminal_and_comment(
     comment = (out / "pr" / "comment.md").read_text()
     for text in (done.stderr, comment):
         assert "values.schema.json" in text
-        assert "- at '/replicaCount': minimum: got 0, want 1" in text
-        assert "- at '': additional properties 'bogus' not allowed" in text
+        # Every violation survives, each naming its key (the first one in the headline).
+        assert "(values): additional properties 'bogus' not allowed" in text
+        assert "replicaCount: minimum: got 0, want 1" in text
     assert "Traceback" not in done.stderr
 
 
