@@ -68,6 +68,11 @@ EDGE_CASES = [
     Case(id="hooks-disabled-values", chart=CHARTS / "hooks", values={"enabled": False}),
     Case(id="subchart", chart=CHARTS / "subchart", values={"child": {"replicas": 4}}),
     Case(id="subchart-disabled", chart=CHARTS / "subchart", values={"child": {"enabled": False}}),
+    Case(
+        id="null-overrides",
+        chart=CHARTS / "subchart",
+        values={"nested": {"map": {"a": None}, "list": None}, "child": {"image": None}},
+    ),
 ]
 
 
