@@ -22,6 +22,7 @@ from aksflow.engine.runner import StackPreview, preview_stack
 from aksflow.environments import load_environments
 from aksflow.errors import AksflowError, ProjectError, RenderError
 from aksflow.locate import Locator, refine_report
+from aksflow.policy.exceptions import FILE_NAME, PolicyException, load_exceptions
 from aksflow.project import Project, StackConfig, load_project, load_stack_config
 from aksflow.safety.preview import print_estimate
 from aksflow.stacks import promotion_key
@@ -149,7 +150,9 @@ def _preview_one(
     return replace(preview, diagnostics=(*preview.diagnostics, *expander.warnings))
 
 
-def _evaluate(project: Project, preview: StackPreview) -> PolicyReport:
+def _evaluate(
+    project: Project, preview: StackPreview, exceptions: Sequence[PolicyException]
+) -> PolicyReport:
     from aksflow.policy.gate import evaluate_state
 
     environment = load_environments(project.root).require(
@@ -161,6 +164,8 @@ def _evaluate(project: Project, preview: StackPreview) -> PolicyReport:
         policy_config=config,
         pack_dir=project.root / "policies",
         project_dir=project.root,
+        exceptions=exceptions,
+        environment=preview.environment,
     )
     locator = Locator.for_state(
         preview.state,
@@ -204,6 +209,9 @@ def run_preview(
         raise ProjectError(f"{project.root}: no Pulumi.<stack>.yaml files to preview")
     # Every stack file is read and checked before any stack is previewed.
     configs = [load_stack_config(project, stack) for stack in selected]
+    exceptions = load_exceptions(
+        project.root / "policies" / FILE_NAME, source=f"policies/{FILE_NAME}"
+    )
 
     factory = _RendererFactory(helm_binary)
     results: list[StackResult] = []
@@ -216,7 +224,7 @@ def run_preview(
         )
         with status:
             preview = _preview_one(project, config, factory)
-            report = _evaluate(project, preview)
+            report = _evaluate(project, preview, exceptions)
         results.append(StackResult(preview, report))
         if console is not None:
             display.print_stack(console, stack, preview.state, preview.seconds)
@@ -240,6 +248,7 @@ def print_policy_summary(console: Console, stack: str, report: PolicyReport) -> 
     console.print(
         f"\n[bold]Policies ({escape(stack)}):[/bold] {verdict}  {report.evaluated} resources "
         f"evaluated, {len(mandatory)} mandatory, {len(advisory)} advisory"
+        + (f", {len(report.excepted)} excepted" if report.excepted else "")
     )
     for violation in [*mandatory, *advisory]:
         style = "red" if violation.level == "mandatory" else "yellow"
@@ -257,3 +266,14 @@ def print_policy_summary(console: Console, stack: str, report: PolicyReport) -> 
                 markup=False,
                 highlight=False,
             )
+    for violation in report.excepted:
+        resource = violation.urn.rsplit("::", 1)[-1] if violation.urn else "(stack)"
+        console.print("    [dim]\\[excepted][/dim] ", end="")
+        console.print(
+            f"{violation.policy}  {resource}: {violation.exception.justification}"
+            if violation.exception
+            else violation.policy,
+            markup=False,
+            highlight=False,
+            style="dim",
+        )

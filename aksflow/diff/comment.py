@@ -437,10 +437,14 @@ def render_comment(report: DiffReport, *, provenance: str = "", limit: int = MAX
     if report.error:  # nothing was diffed: say why, and nothing else
         head.append(["#### Error", "", _fence(report.error.splitlines(), "text")])
         return _join([*head, _footer(report, provenance)])
+    from aksflow.diff.policysection import excepted_section, policy_changes_section
+
     head += [_summary(report), _risks(report)]
     if safety_block := safety.sections(report):
         head.append(safety_block)
-    head += [_policy_changes(report), _violations(report)]
+    # The gate's own section when it has one (it includes the config levels listed here).
+    head += [policy_changes_section(report) or _policy_changes(report), _violations(report)]
+    head += [block for block in (excepted_section(report),) if block]
     footer = _footer(report, provenance)
     budget = limit - size(_join([*head, footer])) - 200  # headroom for the notes below
     details: list[str] = []

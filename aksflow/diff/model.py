@@ -132,6 +132,7 @@ class Violation:
     message: str
     new: bool = False  # not reported at the base
     hint: str = ""  # the fix in the syntax of the stack or values file that sets the value
+    exception: Mapping[str, Any] | None = None  # owner, reason, expires, file, line (excepted)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -148,15 +149,17 @@ class Violation:
             "message": self.message,
             "new": self.new,
             **({"hint": self.hint} if self.hint else {}),
+            **({"exception": dict(self.exception)} if self.exception else {}),
         }
 
 
 @dataclass(frozen=True)
 class PolicyVerdict:
-    """One side's policy report for a stack."""
+    """One side's policy report for a stack (``excepted``: findings a valid exception covers)."""
 
     evaluated: int
     violations: tuple[Violation, ...]
+    excepted: tuple[Violation, ...] = ()
 
     @property
     def mandatory(self) -> int:
@@ -172,6 +175,7 @@ class PolicyVerdict:
             "mandatory": self.mandatory,
             "advisory": self.advisory,
             "violations": [v.to_json() for v in self.violations],
+            "excepted": [v.to_json() for v in self.excepted],
         }
 
 
@@ -196,6 +200,46 @@ class EnforcementChange:
             "old": self.old,
             "new": self.new,
             "loosened": self.loosened,
+        }
+
+
+PolicyChangeKind = Literal["level", "settings", "code", "exception"]
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """A change to what the gate enforces between base and head.
+
+    ``level``: a policy's effective enforcement level in an environment (config or pack
+    default; a policy added or removed). ``settings``: a policy's configured properties.
+    ``code``: a file of the pack. ``exception``: an entry of ``policies/exceptions.yaml`` added
+    (pending until merged) or removed. ``loosened`` is None when data cannot tell (settings,
+    code): such a change is treated as a loosening.
+    """
+
+    kind: PolicyChangeKind
+    subject: str  # policy name, or the pack file for ``code``
+    environment: str | None  # None: every environment
+    old: str | None
+    new: str | None
+    loosened: bool | None
+    detail: str = ""
+
+    @property
+    def high_risk(self) -> bool:
+        """Every loosening, and every change that may be one, is high risk."""
+        return self.loosened is not False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "environment": self.environment,
+            "old": self.old,
+            "new": self.new,
+            "loosened": self.loosened,
+            "detail": self.detail,
+            "highRisk": self.high_risk,
         }
 
 
@@ -298,6 +342,7 @@ class DiffReport:
     reused_base: bool = False
     error: str | None = None
     links: Mapping[str, str] = field(default_factory=dict)
+    policy_changes: tuple[PolicyChange, ...] = ()
 
     @property
     def exit_status(self) -> int:
@@ -335,4 +380,5 @@ class DiffReport:
             "reusedBasePreview": self.reused_base,
             "stacks": [s.to_json() for s in self.stacks],
             "risks": [r.to_json() for r in self.risks],
+            "policyChanges": [c.to_json() for c in self.policy_changes],
         }

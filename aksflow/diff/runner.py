@@ -1,8 +1,12 @@
-"""Run ``aksflow preview`` for one revision in a subprocess (the seam tests can replace).
+"""Child processes of ``aksflow diff`` (the seam tests can replace).
 
-A subprocess keeps the two revisions' Pulumi programs (both import ``infra``) apart and lets
-base and head run in parallel on two cores. The child runs from a neutral directory with this
-aksflow on ``PYTHONPATH``, so the tool is the current one, only the project is the revision's.
+``run``: ``aksflow preview`` of one revision. A subprocess keeps the two revisions' Pulumi
+programs (both import ``infra``) apart and lets base and head run in parallel on two cores. The
+child runs from a neutral directory with this aksflow on ``PYTHONPATH``, so the tool is the
+current one, only the project is the revision's.
+
+``judge``: ``aksflow policy verdict``, the trusted gate, with the BASE revision's aksflow on
+``PYTHONPATH`` (``code_root``) when the base carries one, else this aksflow.
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ class PreviewRunner(Protocol):
 
     def run(self, project_dir: Path, stacks: Sequence[str], out_dir: Path) -> PreviewOutcome: ...
 
+    def judge(self, code_root: Path | None, request: Path, out_dir: Path) -> PreviewOutcome:
+        """Run the trusted gate on ``request`` with ``code_root``'s aksflow; 0/1 like preview."""
+        ...
+
 
 def error_message(stderr: str, max_lines: int = 200) -> str:
     """The useful part of a failed preview's stderr: its whole ``error:`` message, else the tail.
@@ -86,14 +94,29 @@ class SubprocessPreviewRunner:
         return cmd
 
     def run(self, project_dir: Path, stacks: Sequence[str], out_dir: Path) -> PreviewOutcome:
-        package_root = str(Path(aksflow.__file__).resolve().parent.parent)
+        command = self.command(project_dir, stacks, out_dir)
+        return self._child(command, None, out_dir, _which(stacks))
+
+    def judge_command(self, request: Path, out_dir: Path) -> list[str]:
+        """The trusted gate's command line."""
+        cmd = [self.python, "-m", "aksflow", "policy", "verdict", "--request", str(request)]
+        return [*cmd, "--out", str(out_dir)]
+
+    def judge(self, code_root: Path | None, request: Path, out_dir: Path) -> PreviewOutcome:
+        command = self.judge_command(request, out_dir)
+        return self._child(command, code_root, out_dir, "the base's policy gate")
+
+    def _child(
+        self, command: list[str], code_root: Path | None, out_dir: Path, what: str
+    ) -> PreviewOutcome:
+        package_root = str(code_root or Path(aksflow.__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (package_root, env.get("PYTHONPATH", "")) if p
         )
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         with subprocess.Popen(
-            self.command(project_dir, stacks, out_dir),
+            command,
             cwd=out_dir.parent,  # neither checkout: `-m aksflow` must not pick a revision's
             env=env,
             stdin=subprocess.DEVNULL,
@@ -108,13 +131,11 @@ class SubprocessPreviewRunner:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.communicate()
-                return PreviewOutcome(
-                    2, out_dir, f"{_which(stacks)}: timed out after {self.timeout:.0f} s"
-                )
+                return PreviewOutcome(2, out_dir, f"{what}: timed out after {self.timeout:.0f} s")
             finally:
                 _CHILDREN.discard(child)
         code = child.returncode
-        message = "" if code in (0, 1) else f"{_which(stacks)}: {_failure(code, stderr)}"
+        message = "" if code in (0, 1) else f"{what}: {_failure(code, stderr)}"
         return PreviewOutcome(code, out_dir, message)
 
 

@@ -1,4 +1,11 @@
-"""``aksflow diff`` end to end: worktrees, two previews in parallel, per-stack diffs.
+"""``aksflow diff`` end to end: worktrees, two previews in parallel, a trusted gate, diffs.
+
+The head's program runs in its own process and leaves only data (its state and its own policy
+report). The verdict comes from a third process running the BASE revision's aksflow and pack
+(:mod:`aksflow.policy.trusted`), started as soon as the head's preview is done, while the
+base's preview may still run: every policy at the stricter of the base's and the head's level,
+the base's exceptions. A pull request that edits ``aksflow/`` or ``policies/`` therefore cannot
+change the verdict on itself.
 
 Work is reused where the result cannot differ: when the project's tree is the same at both
 revisions the head preview stands in for the base; when only some ``Pulumi.<stack>.yaml`` files
@@ -11,20 +18,39 @@ import json
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aksflow.diff import git
-from aksflow.diff.model import DiffReport, PolicyVerdict, Revision, StackDiff, Violation
+from aksflow.diff.model import (
+    DiffReport,
+    PolicyChange,
+    PolicyVerdict,
+    StackDiff,
+    Violation,
+)
 from aksflow.diff.plan import diff_states
-from aksflow.diff.policyconfig import compare_enforcement, read_levels, stack_environment
+from aksflow.diff.policyconfig import (
+    code_changes,
+    compare_enforcement,
+    effective_levels,
+    exception_changes,
+    level_changes,
+    policy_change_risks,
+    read_config,
+    read_levels,
+    settings_changes,
+    stack_environment,
+)
 from aksflow.diff.replace import ReplaceTable
 from aksflow.diff.risk import stack_risks
 from aksflow.diff.runner import PreviewOutcome, PreviewRunner
 from aksflow.errors import AksflowError, ProjectError
+from aksflow.policy.exceptions import FILE_NAME, load_exceptions
+from aksflow.policy.trusted import StackRequest, write_request
 from aksflow.safety.hook import stack_safety, with_safety
 from aksflow.stacks import policy_config_path, promotion_key
 
@@ -66,54 +92,113 @@ def _read_state(directory: Path) -> Any:
     )
 
 
+def _violation(v: Mapping[str, Any]) -> Violation:
+    exception = v.get("exception")
+    return Violation(
+        policy=str(v.get("policy", "")),
+        level=str(v.get("level", "advisory")),
+        severity=str(v.get("severity", "")),
+        urn=str(v.get("urn") or ""),
+        file=str(v.get("file") or ""),
+        line=v.get("line") if isinstance(v.get("line"), int) else None,
+        message=str(v.get("message", "")),
+        hint=str(v.get("hint") or ""),
+        exception=dict(exception) if isinstance(exception, Mapping) else None,
+    )
+
+
 def read_verdict(path: Path) -> PolicyVerdict:
     """``policy.json`` as a :class:`PolicyVerdict`."""
     doc = _read_json(path, "policy report")
-    violations = tuple(
-        Violation(
-            policy=str(v.get("policy", "")),
-            level=str(v.get("level", "advisory")),
-            severity=str(v.get("severity", "")),
-            urn=str(v.get("urn") or ""),
-            file=str(v.get("file") or ""),
-            line=v.get("line") if isinstance(v.get("line"), int) else None,
-            message=str(v.get("message", "")),
-            hint=str(v.get("hint") or ""),
-        )
-        for v in doc.get("violations") or ()
+    return PolicyVerdict(
+        int(doc.get("evaluated") or 0),
+        tuple(_violation(v) for v in doc.get("violations") or ()),
+        tuple(_violation(v) for v in doc.get("excepted") or ()),
     )
-    return PolicyVerdict(int(doc.get("evaluated") or 0), violations)
 
 
 def _mark_new(head: PolicyVerdict, base: PolicyVerdict | None) -> PolicyVerdict:
-    known = {v.key for v in base.violations} if base else set()
+    known = {v.key for v in (*base.violations, *base.excepted)} if base else set()
     ordered = sorted(head.violations, key=lambda v: v.level != "mandatory")
     return PolicyVerdict(
         head.evaluated,
         tuple(Violation(**{**v.__dict__, "new": v.key not in known}) for v in ordered),
+        head.excepted,
     )
 
 
-def _base_stacks(
-    repo: Path, rel: str, base: Revision, head: Revision, stacks: Sequence[str]
-) -> tuple[list[str], bool]:
+def _base_stacks(stacks: Sequence[str], changed: Sequence[str] | None) -> tuple[list[str], bool]:
     """Stacks that need a base preview, and whether the whole base is reused from the head."""
-    if git.tree_hash(repo, base.sha, rel) == git.tree_hash(repo, head.sha, rel):
+    if changed is None:
         return [], True
-    changed = git.changed_files(repo, base.sha, head.sha, rel)
     stack_files = [m.group(1) for f in changed if (m := _STACK_FILE.match(f))]
     if len(stack_files) == len(changed):  # only stack files: the other stacks cannot differ
         return [s for s in stacks if s in stack_files], False
     return list(stacks), False
 
 
-def _run_both(
+@dataclass(frozen=True)
+class _Gate:
+    """What the trusted gate needs once the head's preview is done."""
+
+    code_root: Path | None  # the base checkout when it carries aksflow/, else this aksflow
+    project: Path  # the base's project: its pack, config and exceptions judge the head
+    stacks: tuple[StackRequest, ...]
+    request: Path
+    out_dir: Path
+
+
+def _run_all(
     runner: PreviewRunner,
     jobs: Mapping[str, tuple[Path, Sequence[str], Path]],
+    gate: _Gate,
 ) -> dict[str, PreviewOutcome]:
-    with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
-        futures = {side: pool.submit(runner.run, *job) for side, job in jobs.items()}
+    """Previews in parallel; the gate starts as soon as the head's preview has succeeded."""
+    with ThreadPoolExecutor(max_workers=len(jobs) + 1) as pool:
+        futures: dict[str, Future[PreviewOutcome]] = {
+            side: pool.submit(runner.run, *job) for side, job in jobs.items()
+        }
+        head = futures["head"].result()
+        if not head.failed:
+            write_request(gate.request, gate.project, gate.stacks)
+            futures["gate"] = pool.submit(runner.judge, gate.code_root, gate.request, gate.out_dir)
         return {side: future.result() for side, future in futures.items()}
+
+
+def trusted_code_root(tree: Path) -> Path | None:
+    """The checkout whose ``aksflow`` judges: ``tree`` when it carries the package."""
+    return tree if (tree / "aksflow" / "__init__.py").is_file() else None
+
+
+def _policy_changes(
+    environments: Sequence[str],
+    base_project: Path,
+    head_project: Path,
+    changed: Sequence[str] | None,
+    reports: Mapping[str, tuple[Any, Any]],
+) -> tuple[PolicyChange, ...]:
+    """Every change to what the gate enforces, per environment (levels, settings), then the
+    pack's code and the exceptions (pending ones apply once merged)."""
+    if changed is None:
+        return ()
+    out: list[PolicyChange] = []
+    for environment in environments:
+        if environment in reports:
+            base_doc, head_doc = reports[environment]
+            out += level_changes(
+                environment, effective_levels(base_doc), effective_levels(head_doc)
+            )
+        config = f"policies/config/{environment}.json"
+        out += settings_changes(
+            environment, read_config(base_project / config), read_config(head_project / config)
+        )
+    out += code_changes(changed)
+    source = f"policies/{FILE_NAME}"
+    out += exception_changes(
+        load_exceptions(base_project / "policies" / FILE_NAME, source=source),
+        load_exceptions(head_project / "policies" / FILE_NAME, source=source),
+    )
+    return tuple(out)
 
 
 def run_diff(
@@ -123,11 +208,11 @@ def run_diff(
     table: ReplaceTable | None = None,
     links: Mapping[str, str] | None = None,
 ) -> DiffReport:
-    """Preview base and head, then diff every selected stack.
+    """Preview base and head, judge the head with the base's rules, diff every stack.
 
-    Bad input (unknown revision, no project, malformed head policy config) raises an
-    :class:`AksflowError`; a preview that fails returns a report whose ``error`` says why (exit
-    status 2), so the failure can still be posted on the pull request.
+    Bad input (unknown revision, no project, malformed head policy config or exceptions)
+    raises an :class:`AksflowError`; a preview or gate that fails returns a report whose
+    ``error`` says why (exit status 2), so the failure can still be posted on the pull request.
     """
     table = table or ReplaceTable.load()
     project_dir = request.project_dir.resolve()
@@ -146,16 +231,48 @@ def run_diff(
         stacks = list(dict.fromkeys(request.stacks)) or _stacks_in(head_project)
         if not stacks:
             raise ProjectError(f"{rel or '.'}: no Pulumi.<stack>.yaml at head {head.short}")
-        wanted, reused = _base_stacks(repo, rel, base, head, stacks)
-        base_project = head_project
-        if not reused:
-            base_tree = cleanup.enter_context(git.worktree(repo, base.sha, tmp / "base"))
-            base_project = base_tree / rel
-            wanted = [s for s in wanted if (base_project / f"Pulumi.{s}.yaml").is_file()]
+        same_repo = git.tree_hash(repo, base.sha, "") == git.tree_hash(repo, head.sha, "")
+        same_project = same_repo or (
+            git.tree_hash(repo, base.sha, rel) == git.tree_hash(repo, head.sha, rel)
+        )
+        changed = None if same_project else git.changed_files(repo, base.sha, head.sha, rel)
+        wanted, reused = _base_stacks(stacks, changed)
+        # The trusted gate runs the base's code: a checkout of the base, unless it is
+        # byte-for-byte the head's (then the head's checkout is the base's too).
+        base_tree = (
+            head_tree
+            if same_repo
+            else cleanup.enter_context(git.worktree(repo, base.sha, tmp / "base"))
+        )
+        base_project = base_tree / rel
+        wanted = [s for s in wanted if (base_project / f"Pulumi.{s}.yaml").is_file()]
         jobs = {"head": (head_project, stacks, tmp / "out-head")}
         if wanted:
             jobs["base"] = (base_project, wanted, tmp / "out-base")
-        outcomes = _run_both(runner, jobs)
+        environments = {
+            stack: (
+                stack_environment(base_project, stack)
+                if (base_project / f"Pulumi.{stack}.yaml").is_file()
+                else stack_environment(head_project, stack)
+            )
+            for stack in stacks
+        }
+        gate = _Gate(
+            code_root=trusted_code_root(base_tree),
+            project=base_project,
+            stacks=tuple(
+                StackRequest(
+                    stack,
+                    environments[stack],
+                    tmp / "out-head" / stack / "state.json",
+                    tmp / "out-head" / stack / "policy.json",
+                )
+                for stack in stacks
+            ),
+            request=tmp / "verdict-request.json",
+            out_dir=tmp / "out-gate",
+        )
+        outcomes = _run_all(runner, jobs, gate)
         error = None
         if outcomes["head"].failed:
             error = f"head {head.ref} ({head.short}): {outcomes['head'].message}"
@@ -164,16 +281,61 @@ def run_diff(
                 f"base {base.ref} ({base.short}) cannot be previewed, so there is nothing to "
                 f"compare against: {outcomes['base'].message}"
             )
+        elif outcomes["gate"].failed:
+            error = (
+                f"the policy gate of base {base.ref} ({base.short}) could not judge head "
+                f"{head.short}: {outcomes['gate'].message}"
+            )
         if error:
             return DiffReport(base=base, head=head, stacks=(), error=error, links=links or {})
+        reports = {  # stacks new at the head have no base report to compare with
+            environments[stack]: _side_reports(stack, outcomes, wanted)
+            for stack in sorted(stacks, key=lambda s: s in wanted)  # previewed bases win
+            if (base_project / f"Pulumi.{stack}.yaml").is_file()
+        }
+        changes = _policy_changes(
+            list(dict.fromkeys(environments.values())),
+            base_project,
+            head_project,
+            changed,
+            reports,
+        )
         diffs = [
-            _stack_diff(table, stack, head_project, base_project, outcomes, wanted, reused)
+            _stack_diff(table, stack, head_project, base_project, outcomes, wanted, reused, changes)
             for stack in stacks
         ]
+        _check_gate(outcomes["gate"], diffs)
         diffs = with_safety(diffs, head_project)
     return DiffReport(
-        base=base, head=head, stacks=tuple(diffs), reused_base=reused, links=links or {}
+        base=base,
+        head=head,
+        stacks=tuple(diffs),
+        reused_base=reused,
+        links=links or {},
+        policy_changes=changes,
     )
+
+
+def _side_reports(
+    stack: str, outcomes: Mapping[str, PreviewOutcome], wanted: Sequence[str]
+) -> tuple[Any, Any]:
+    """The base's and the head's own ``policy.json`` documents (data) for one stack; the
+    head's stands for the base's when the base was not previewed (nothing it reads changed)."""
+    head_doc = _read_json(outcomes["head"].out_dir / stack / "policy.json", "policy report")
+    if stack not in wanted:
+        return head_doc, head_doc
+    base_doc = _read_json(outcomes["base"].out_dir / stack / "policy.json", "policy report")
+    return base_doc, head_doc
+
+
+def _check_gate(outcome: PreviewOutcome, diffs: Sequence[StackDiff]) -> None:
+    """The gate's exit status and its reports must agree; anything else is a bug."""
+    failing = any(d.head_policy.mandatory for d in diffs)
+    if (outcome.returncode == 1) != failing:
+        raise AksflowError(
+            f"the policy gate exited {outcome.returncode} but its reports list "
+            f"{'a' if failing else 'no'} mandatory violation: refusing to guess the verdict"
+        )
 
 
 def _stack_diff(
@@ -184,17 +346,19 @@ def _stack_diff(
     outcomes: Mapping[str, PreviewOutcome],
     wanted: Sequence[str],
     reused: bool,
+    changes: Sequence[PolicyChange],
 ) -> StackDiff:
     head_dir = outcomes["head"].out_dir / stack
     head_state = _read_state(head_dir)
-    head_policy = read_verdict(head_dir / "policy.json")
+    verdict = read_verdict(outcomes["gate"].out_dir / stack / "policy.json")
+    head_own = read_verdict(head_dir / "policy.json")
     base_exists = (base_project / f"Pulumi.{stack}.yaml").is_file()
     if stack in wanted:
         base_dir = outcomes["base"].out_dir / stack
         base_state = _read_state(base_dir)
         base_policy: PolicyVerdict | None = read_verdict(base_dir / "policy.json")
     elif base_exists or reused:  # identical at both revisions: the head's result is the base's
-        base_state, base_policy = head_state, head_policy
+        base_state, base_policy = head_state, head_own
     else:
         base_state, base_policy = None, None
     environment = stack_environment(head_project, stack)
@@ -212,9 +376,12 @@ def _stack_diff(
         stack=stack,
         environment=environment,
         plan=plan,
-        head_policy=_mark_new(head_policy, base_policy),
+        head_policy=_mark_new(verdict, base_policy),
         base_policy=base_policy,
-        risks=stack_risks(stack, plan, enforcement),
+        risks=(
+            *stack_risks(stack, plan, enforcement),
+            *policy_change_risks(stack, environment, changes, enforcement),
+        ),
         enforcement=enforcement,
         new_stack=base_state is None,
         safety=safety,

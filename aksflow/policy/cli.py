@@ -20,6 +20,7 @@ from aksflow.errors import ConfigError, ProjectError
 from aksflow.locate import Locator, refine_report
 from aksflow.project import find_project_dir, load_project, load_stack_config
 
+from .exceptions import FILE_NAME, load_exceptions
 from .export import read_export, stack_of
 from .gate import analyze_manifests, evaluate_state
 from .render import render_json, render_markdown, render_sarif, render_text
@@ -52,6 +53,12 @@ def policy() -> None:
 )
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write here, not stdout.")
 @click.option("--pack", "pack_dir", type=click.Path(path_type=Path), help="Pack directory.")
+@click.option(
+    "--exceptions",
+    "exceptions_file",
+    type=click.Path(path_type=Path),
+    help=f"Policy exceptions (default: <pack>/{FILE_NAME} when it exists).",
+)
 @click.pass_context
 def analyze(
     ctx: click.Context,
@@ -63,6 +70,7 @@ def analyze(
     fmt: str,
     output: Path | None,
     pack_dir: Path | None,
+    exceptions_file: Path | None,
 ) -> None:
     """Evaluate a stack export (--state) or manifests (--manifests); exit 1 on mandatory.
 
@@ -94,10 +102,10 @@ def analyze(
             )
         loaded = load_project(project)
         stack_config = load_stack_config(loaded, stack)
-        environment = load_environments(project).require(
+        declared = load_environments(project).require(
             stack_config.environment, f"{stack_config.file.name}: {loaded.name}:environment"
         )
-        config_file = project / environment.policy_config
+        config_file = project / declared.policy_config
         if not config_file.is_file():
             raise ConfigError(f"{config_file}: no policy config for stack {stack!r}")
         located = (loaded, stack_config)
@@ -107,6 +115,12 @@ def analyze(
             f"note: no --stack or --config: using the strictest shipped config {config_file}",
             err=True,
         )
+    # Exceptions select by stack and environment: the stack's, else the config's name.
+    environment = located[1].environment if located else config_file.stem
+    exceptions_path = exceptions_file or pack / FILE_NAME
+    if exceptions_file is not None and not exceptions_file.is_file():
+        raise ConfigError(f"{exceptions_file}: exceptions file not found")
+    exceptions = load_exceptions(exceptions_path, source=_shown(exceptions_path, project))
     report: PolicyReport
     if state is not None:
         report = evaluate_state(
@@ -116,6 +130,8 @@ def analyze(
             project_dir=project,
             pss_level=pss_level,
             source=str(state_file),
+            exceptions=exceptions,
+            environment=environment,
         )
         if located is not None and project is not None and stack:
             loaded, stack_config = located  # point at the stack/values file line that sets it
@@ -137,6 +153,8 @@ def analyze(
             pss_level=pss_level,
             root=project,
             on_skip=skipped.append,
+            exceptions=exceptions,
+            environment=environment,
         )
         for name in skipped:
             click.echo(f"warning: {name}: no Kubernetes object; skipped", err=True)
@@ -147,6 +165,16 @@ def analyze(
     _emit(report, fmt, output)
     if report.mandatory:
         ctx.exit(1)
+
+
+def _shown(path: Path, project: Path | None) -> str:
+    """``path`` relative to the project when inside it (as findings and SARIF show files)."""
+    if project is not None:
+        try:
+            return path.resolve().relative_to(project.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(path)
 
 
 def _project_or_none() -> Path | None:
@@ -223,3 +251,31 @@ def _write_replacing(output: Path, text: str) -> None:
         Path(tmp).replace(output)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+@policy.command("verdict")
+@click.option(
+    "--request",
+    "request_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The request aksflow diff writes (base project, head states and reports).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Writes <out>/<stack>/policy.json and <out>/verdict.json.",
+)
+@click.pass_context
+def verdict(ctx: click.Context, request_file: Path, out_dir: Path) -> None:
+    """Judge a PR head's states with this (the base's) pack; exit 1 on mandatory.
+
+    Run by ``aksflow diff`` in a process of its own with the base revision's aksflow: see
+    docs/pipeline.md, "The gate a pull request cannot weaken".
+    """
+    from .trusted import judge
+
+    if judge(request_file, out_dir):
+        ctx.exit(1)

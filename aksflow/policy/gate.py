@@ -7,6 +7,7 @@ evaluated, or when a policy raises; config problems are :class:`~aksflow.errors.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from aksflow.errors import PolicyError
 
 from .config import pss_overrides, read_config_file, reconcile
 from .engine import Analyzer, FastAnalyzer, Outcome, Resource, check_export
+from .exceptions import PolicyException, apply_exceptions, check_policies, target_of
 from .loader import LoadedPack, load_pack
 from .report import PolicyInfo, PolicyReport, Violation
 
@@ -140,8 +142,16 @@ def run(
     *,
     fallback: Location,
     stack: str = "",
+    exceptions: Sequence[PolicyException] = (),
+    environment: str = "",
+    today: dt.date | None = None,
 ) -> PolicyReport:
-    """Analyze every resource, then the stack, and build the report (fail closed)."""
+    """Analyze every resource, then the stack, and build the report (fail closed).
+
+    ``exceptions`` in scope for ``stack``/``environment`` move the findings they cover to
+    ``excepted``; an expired one in scope adds a mandatory finding naming its owner.
+    """
+    check_policies(exceptions, (p.name for p in analyzer.pack.policies), analyzer.pack.name)
     out = Outcome()
     analyzer.analyze(resources, out)
     evaluated = sum(out.evaluated.values())
@@ -168,6 +178,22 @@ def run(
                 unknown=d.unknown,
             )
         )
+    excepted: tuple[Violation, ...] = ()
+    if exceptions:
+        targets = {
+            r.urn: target_of(stack, environment or stack, r.urn, r.type, r.inputs)
+            for r in resources
+        }
+        applied = apply_exceptions(
+            violations,
+            targets,
+            exceptions,
+            stack=stack,
+            environment=environment or stack,
+            today=today,
+        )
+        violations = [*applied.active, *applied.expired]
+        excepted = tuple(sorted(applied.excepted, key=Violation.sort_key))
     violations.sort(key=Violation.sort_key)
     pack = analyzer.pack
     infos = tuple(
@@ -191,6 +217,7 @@ def run(
         not_applicable=tuple(sorted(out.not_applicable.items())),
         unknown_skips=sum(1 for v in violations if v.unknown),
         stack=stack,
+        excepted=excepted,
     )
 
 
@@ -202,6 +229,8 @@ def evaluate_state(
     project_dir: Path | None = None,
     pss_level: str | None = None,
     source: str = "state",
+    exceptions: Sequence[PolicyException] = (),
+    environment: str = "",
 ) -> PolicyReport:
     """Evaluate a Pulumi stack export (v3) against the pack with an environment's config.
 
@@ -213,7 +242,15 @@ def evaluate_state(
     fallback_file = "Pulumi.yaml"
     if project_dir is not None and stack and (project_dir / f"Pulumi.{stack}.yaml").is_file():
         fallback_file = f"Pulumi.{stack}.yaml"
-    return run(analyzer, resources, locations, fallback=Location(fallback_file, 1), stack=stack)
+    return run(
+        analyzer,
+        resources,
+        locations,
+        fallback=Location(fallback_file, 1),
+        stack=stack,
+        exceptions=exceptions,
+        environment=environment,
+    )
 
 
 def analyze_manifests(
@@ -225,6 +262,8 @@ def analyze_manifests(
     root: Path | None = None,
     fast: bool = True,
     on_skip: Callable[[str], None] | None = None,
+    exceptions: Sequence[PolicyException] = (),
+    environment: str = "",
 ) -> PolicyReport:
     """Evaluate plain Kubernetes manifests (files or directories).
 
@@ -248,4 +287,12 @@ def analyze_manifests(
         raise PolicyError(f"{where}: no Kubernetes object found{note}")
     _, analyzer = prepare(pack_dir, policy_config, pss_level, fast=fast)
     fallback = next(iter(locations.values()))
-    return run(analyzer, resources, locations, fallback=fallback, stack="manifests")
+    return run(
+        analyzer,
+        resources,
+        locations,
+        fallback=fallback,
+        stack="manifests",
+        exceptions=exceptions,
+        environment=environment,
+    )

@@ -54,9 +54,17 @@ def render_text(report: PolicyReport, console: Console) -> None:
         for line in v.message.splitlines():
             console.print(f"          {escape(line)}")
         console.print(f"          [dim]{escape(v.file)}:{v.line}  {escape(v.urn)}[/dim]")
+    for v in report.excepted:
+        console.print(
+            f"        - [dim]\\[excepted] {escape(v.policy)}  "
+            f"{escape(v.urn.rsplit('::', 1)[-1] if v.urn else 'stack')}[/dim]"
+        )
+        if v.exception is not None:
+            console.print(f"          [dim]{escape(v.exception.justification)}[/dim]")
     console.print(
         f"{report.evaluated} resource(s) evaluated, {len(report.mandatory)} mandatory and "
         f"{len(report.advisory)} advisory violation(s)"
+        + (f", {len(report.excepted)} excepted" if report.excepted else "")
         + (
             f", {report.unknown_skips} policy run(s) skipped on unknown values"
             if report.unknown_skips
@@ -96,6 +104,13 @@ def render_markdown(report: PolicyReport) -> str:
             lines.append(
                 "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
             )
+    if report.excepted:
+        lines += ["", f"<details><summary>{len(report.excepted)} excepted</summary>", ""]
+        for v in report.excepted:
+            why = v.exception.justification if v.exception else ""
+            resource = v.urn.rsplit("::", 1)[-1] if v.urn else "stack"
+            lines.append(f"- `{v.policy}` on `{resource}`: {why}".replace("\n", " "))
+        lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 
 
@@ -127,7 +142,7 @@ def to_sarif(report: PolicyReport) -> dict[str, Any]:
             }
         )
     results: list[dict[str, Any]] = []
-    for v in report.violations:
+    for v in (*report.violations, *report.excepted):
         if v.policy not in index:  # a diagnostic from a policy we have no metadata for
             index[v.policy] = len(rules)
             rules.append(
@@ -159,6 +174,20 @@ def to_sarif(report: PolicyReport) -> dict[str, Any]:
                 "properties": {"enforcementLevel": v.level, "urn": v.urn, "unknown": v.unknown},
             }
         )
+        if v.exception is not None:  # GitHub code scanning shows it as dismissed, not open
+            results[-1]["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": v.exception.justification,
+                    "location": {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": v.exception.file},
+                            "region": {"startLine": max(1, v.exception.line)},
+                        }
+                    },
+                }
+            ]
     run: dict[str, Any] = {
         "tool": {
             "driver": {

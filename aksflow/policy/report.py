@@ -10,6 +10,33 @@ LEVEL_ORDER = {"mandatory": 0, "advisory": 1}
 
 
 @dataclass(frozen=True)
+class Suppression:
+    """Why a finding is excepted: an entry of ``policies/exceptions.yaml``."""
+
+    owner: str
+    reason: str
+    expires: str  # ISO date
+    file: str
+    line: int
+
+    @property
+    def justification(self) -> str:
+        """One line for SARIF and the comment."""
+        where = f"{self.file}:{self.line}"
+        return f"{self.reason} (owner {self.owner}, expires {self.expires}, {where})"
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form (policy.json, diff.json)."""
+        return {
+            "owner": self.owner,
+            "reason": self.reason,
+            "expires": self.expires,
+            "file": self.file,
+            "line": self.line,
+        }
+
+
+@dataclass(frozen=True)
 class Violation:
     """One policy diagnostic on one resource (or on the stack)."""
 
@@ -23,6 +50,7 @@ class Violation:
     resource_type: str = ""
     unknown: bool = False  # "can't run policy during preview": an unknown value was touched
     hint: str = ""  # how to fix it in the stack or values file that sets the value (aksflow.locate)
+    exception: Suppression | None = None  # set on excepted findings only
 
     def sort_key(self) -> tuple[int, int, str, str, str]:
         """Pulumi CLI order: enforcement, severity, policy name, URN."""
@@ -35,8 +63,8 @@ class Violation:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """Contract shape (contracts.md) plus the type and unknown flag."""
-        return {
+        """Contract shape (contracts.md) plus the type, unknown flag and exception."""
+        doc: dict[str, Any] = {
             "policy": self.policy,
             "level": self.level,
             "severity": self.severity,
@@ -48,6 +76,9 @@ class Violation:
             "unknown": self.unknown,
             **({"hint": self.hint} if self.hint else {}),
         }
+        if self.exception is not None:
+            doc["exception"] = self.exception.to_json()
+        return doc
 
 
 @dataclass(frozen=True)
@@ -75,6 +106,7 @@ class PolicyReport:
     not_applicable: tuple[tuple[str, int], ...] = ()
     unknown_skips: int = 0
     stack: str = ""
+    excepted: tuple[Violation, ...] = ()  # findings a valid exception covers (never fail)
 
     @property
     def mandatory(self) -> tuple[Violation, ...]:
@@ -91,6 +123,7 @@ class PolicyReport:
         return {
             "evaluated": self.evaluated,
             "violations": [v.to_json() for v in self.violations],
+            "excepted": [v.to_json() for v in self.excepted],
             "pack": {"name": self.pack, "version": self.pack_version},
             "stack": self.stack,
             "mandatory": len(self.mandatory),

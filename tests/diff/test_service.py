@@ -34,6 +34,7 @@ class FakeRunner:
 
     def __init__(self, barrier: threading.Barrier | None = None) -> None:
         self.calls: list[tuple[str, tuple[str, ...]]] = []
+        self.judged: list[tuple[Path | None, Any]] = []
         self.barrier = barrier
         self._lock = threading.Lock()
 
@@ -60,6 +61,18 @@ class FakeRunner:
                 json.dumps({"evaluated": len(pools), "violations": violations})
             )
             worst = max(worst, 1 if any(v["level"] == "mandatory" for v in violations) else 0)
+        return PreviewOutcome(worst, out_dir)
+
+    def judge(self, code_root: Path | None, request: Path, out_dir: Path) -> PreviewOutcome:
+        """Stands in for the base's gate: the head's own reports are the verdict."""
+        self.judged.append((code_root, json.loads(request.read_text())))
+        worst = 0
+        for entry in self.judged[-1][1]["stacks"]:
+            report = json.loads(Path(entry["headReport"]).read_text())
+            (out_dir / entry["stack"]).mkdir(parents=True)
+            (out_dir / entry["stack"] / "policy.json").write_text(json.dumps(report))
+            if any(v["level"] == "mandatory" for v in report["violations"]):
+                worst = 1
         return PreviewOutcome(worst, out_dir)
 
 
@@ -311,3 +324,25 @@ def test_a_same_size_edit_within_the_second_of_the_commit_is_in_the_snapshot(
     assert revision.uncommitted
     shown = gitrepo.git(repo, "show", f"{revision.sha}:Pulumi.prod.yaml")
     assert shown == "vmSize: Standard_D8ds_v5\n"
+
+
+def test_the_gate_judges_the_head_as_the_base_environment_with_the_base_code(repo: Path) -> None:
+    spec = json.loads(json.dumps(BASE_SPEC))
+    spec["stackfiles"] = {"prod": "config:\n  aksflow:environment: dev\n"}  # prod judged as dev?
+    (repo / "aksflow").mkdir()
+    (repo / "aksflow" / "__init__.py").write_text("")
+    gitrepo.commit(repo, "the base carries its own aksflow")
+    write_project(repo, spec)
+    gitrepo.commit(repo, "prod moves to the dev environment")
+    runner = FakeRunner()
+    result = run(repo, runner, "--base", "HEAD~1", "--head", "HEAD")
+    assert result.exit_code == 0, result.output
+    ((code_root, request),) = runner.judged
+    # The base's checkout (removed after the run), not the working tree or the head's.
+    assert code_root is not None and code_root.name == "base" and code_root != repo
+    assert Path(request["project"]) == code_root
+    assert {s["stack"]: s["environment"] for s in request["stacks"]} == {
+        "dev": "dev",
+        "prod": "prod",  # the base's environment: the PR cannot pick a laxer config
+    }
+    assert all(s["state"].endswith(f"{s['stack']}/state.json") for s in request["stacks"])
