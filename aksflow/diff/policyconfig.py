@@ -128,6 +128,7 @@ def read_config(path: Path) -> Any:
 def settings_changes(environment: str, base: Any, head: Any) -> list[PolicyChange]:
     """Every policy whose configured properties (not its level) differ, one entry per key."""
     old, new = _settings(base), _settings(head)
+    source = f"policies/config/{environment}.json"
     changes = []
     for name in sorted(old.keys() | new.keys()):
         a, b = old.get(name, {}), new.get(name, {})
@@ -142,7 +143,7 @@ def settings_changes(environment: str, base: Any, head: Any) -> list[PolicyChang
                     None if key not in a else f"{key}={json.dumps(a[key], sort_keys=True)}",
                     None if key not in b else f"{key}={json.dumps(b[key], sort_keys=True)}",
                     None,
-                    f"policies/config/{environment}.json",
+                    source,
                 )
             )
     return changes

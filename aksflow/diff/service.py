@@ -188,9 +188,10 @@ def _policy_changes(
             out += level_changes(
                 environment, effective_levels(base_doc), effective_levels(head_doc)
             )
-        config = f"policies/config/{environment}.json"
         out += settings_changes(
-            environment, read_config(base_project / config), read_config(head_project / config)
+            environment,
+            read_config(base_project / policy_config_path(base_project, environment)),
+            read_config(head_project / policy_config_path(head_project, environment)),
         )
     out += code_changes(changed)
     source = f"policies/{FILE_NAME}"

@@ -164,6 +164,20 @@ def union(
     return out
 
 
+def config_path(project: Path, environment: str) -> Path:
+    """The environment's policy config (``environments.yaml`` ``policyConfig``, else the default
+    ``policies/config/<environment>.json``)."""
+    from aksflow.environments import load_environments
+    from aksflow.errors import ProjectError
+
+    try:
+        declared = load_environments(project).get(environment)
+    except ProjectError:  # no environments.yaml: every environment has the default config
+        declared = None
+    relative = declared.policy_config if declared else f"policies/config/{environment}.json"
+    return project / relative
+
+
 def judge_stack(
     pack: LoadedPack,
     request: StackRequest,
@@ -171,7 +185,7 @@ def judge_stack(
     exceptions_file: Path,
 ) -> PolicyReport:
     """The trusted report on one stack of the head."""
-    config = project / "policies" / "config" / f"{request.environment}.json"
+    config = config_path(project, request.environment)
     raw = read_config_file(config) if config.is_file() else {}
     base = reconcile(pack, raw, source=str(config))
     state = read_json_object(request.state, "the head's stack export")

@@ -25,9 +25,10 @@ from typing import Any
 import pytest
 
 from tests.diff import gitrepo
+from tests.diff.test_e2e import COPIED as E2E_COPIED
 from tests.diff.test_e2e import ROOT, run_diff, stack
 
-COPIED = ("Pulumi.yaml", "infra", "apps", "policies", "aksflow")
+COPIED = (*E2E_COPIED, "aksflow")
 OWNER = "@contoso/web-team"
 EXCEPTION = f"""\
 # Reviewed exceptions to the policy pack (docs/pipeline.md).
