@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 
 from aksflow.errors import ConfigError
+from aksflow.yamlio import parse_yaml
 
 from .report import Suppression, Violation
 
@@ -199,7 +200,7 @@ class PolicyException:
 def _entry_lines(text: str) -> list[int]:
     """1-based line of each entry of ``exceptions`` (best effort: [] if the shape is odd)."""
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)  # positions only; parsed above
     except yaml.YAMLError:
         return []
     if not isinstance(root, yaml.MappingNode):
@@ -208,17 +209,6 @@ def _entry_lines(text: str) -> list[int]:
         if getattr(key, "value", None) == "exceptions" and isinstance(value, yaml.SequenceNode):
             return [item.start_mark.line + 1 for item in value.value]
     return []
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe loading with dates kept as text: YAML 1.1 would turn ``2026-12-31`` into a date
-    (and crash with a ValueError on ``2026-02-30``); the schema and this module check it."""
-
-
-_Loader.add_constructor(
-    "tag:yaml.org,2002:timestamp",
-    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
-)
 
 
 def _where(path: Sequence[Any]) -> str:
@@ -230,13 +220,9 @@ def _where(path: Sequence[Any]) -> str:
 
 def parse_exceptions(text: str, source: str) -> tuple[PolicyException, ...]:
     """Parse and validate the file's text; ``source`` names it in errors and in findings."""
-    try:
-        document = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{source}: not valid YAML{where}: {problem}") from None
+    # The project's one YAML reader: YAML 1.2 scalars (dates stay text), duplicate keys and
+    # alias bombs refused, errors naming the file, line and key (exit 2).
+    document = parse_yaml(text, source)
     if document is None:
         return ()
     import jsonschema  # deferred like the policy config's: start-up time counts

@@ -69,7 +69,11 @@ def test_a_valid_file_parses_with_lines_and_dates() -> None:
         (VALID.replace("    stack: dev\n", ""), "exceptions[1]: give exactly one of"),
         (VALID.replace("    environment: prod\n", "    environment: prod\n    stack: p\n"), "[0]"),
         (VALID.replace("      kind: Deployment", "      kinds: Deployment"), "resource"),
-        ("exceptions:\n  - [unclosed\n", "not valid YAML (line"),
+        ("exceptions:\n  - [unclosed\n", "invalid YAML"),
+        (
+            VALID.replace("    owner: platform", "    owner: x\n    owner: platform"),
+            "already defined",
+        ),
         ("- just a list\n", "(top level)"),
     ],
 )
@@ -77,7 +81,7 @@ def test_a_malformed_file_is_an_error_naming_file_and_key(text: str, where: str)
     with pytest.raises(ConfigError) as caught:
         parse_exceptions(text, "policies/exceptions.yaml")
     message = str(caught.value)
-    assert message.startswith("policies/exceptions.yaml: ") and where in message, message
+    assert message.startswith("policies/exceptions.yaml") and where in message, message
 
 
 def test_selectors_scope_and_expiry() -> None:
