@@ -102,6 +102,11 @@ def _touch_prod(repo: Path) -> None:
     stack_file.write_text(stack_file.read_text() + "# reviewed\n")
 
 
+def _retention(repo: Path) -> None:
+    stack_file = repo / "Pulumi.prod.yaml"
+    stack_file.write_text(stack_file.read_text() + "  aksflow:logRetentionDays: 180\n")
+
+
 def _expire(repo: Path) -> None:
     _edit(repo / "policies" / "exceptions.yaml", "2099-12-31", "2020-01-31")
 
@@ -112,7 +117,7 @@ BRANCHES = {
     "main": [
         ("privileged", _privileged_web),
         ("pending", _pending),
-        ("applied", _touch_prod),
+        ("applied", _retention),
         ("expire", _expire),
         ("expired", _touch_prod),
     ],
