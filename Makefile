@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/policy_bench.py
 	$(BIN)/python bench/stack_policy_bench.py
 	$(BIN)/python bench/diff_bench.py
+	$(BIN)/python bench/manifests_bench.py
 
 # Refresh aksflow/safety/data/prices.json from the public Azure Retail Prices API (network;
 # never run by tests). Review and commit the rewritten file (docs/change-safety.md).
