@@ -247,15 +247,24 @@ def _azure_source(
     return None
 
 
-def _leaf_keys(node: yaml.Node, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], int]]:
-    """Every mapping key path of a values document (lists are not descended) and its line."""
+def _leaf_keys(root: yaml.Node) -> list[tuple[tuple[str, ...], int]]:
+    """Every mapping key path of a values document (lists are not descended) and its line.
+
+    Iterative, and an aliased node is walked once: an alias names its anchor's lines anyway.
+    """
     out: list[tuple[tuple[str, ...], int]] = []
-    if isinstance(node, yaml.MappingNode):
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())]
+    while stack:
+        node, prefix = stack.pop()
+        if not isinstance(node, yaml.MappingNode) or id(node) in seen:
+            continue
+        seen.add(id(node))
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
                 path = (*prefix, key.value)
                 out.append((path, key.start_mark.line + 1))
-                out += _leaf_keys(value, path)
+                stack.append((value, path))
     return out
 
 
@@ -270,7 +279,8 @@ def _values_source(
     root: Path, app_dir: Path, environment: str, fields: Sequence[Segment]
 ) -> Source | None:
     wanted = [s for s in fields if isinstance(s, str)]
-    best: tuple[int, int, Path, tuple[str, ...], int] | None = None
+    # Longest matching key suffix; then the environment's file; then the shortest, first key.
+    best: tuple[tuple[int, int, int, int], Path, tuple[str, ...], int] | None = None
     files = [app_dir / f"values-{environment}.yaml", app_dir / "chart" / "values.yaml"]
     for rank, path in enumerate(files):
         node = _root(path)
@@ -280,12 +290,12 @@ def _values_source(
             n = _suffix(keys, wanted)
             if n == 0 or (n == 1 and keys[-1] in GENERIC_KEYS):
                 continue
-            score = (n, -rank)
-            if best is None or score > (best[0], best[1]):
-                best = (n, -rank, path, keys, line)
+            score = (n, -rank, -len(keys), -line)
+            if best is None or score > best[0]:
+                best = (score, path, keys, line)
     if best is None:
         return None
-    _, _, path, keys, line = best
+    _, path, keys, line = best
     rel = path.relative_to(root).as_posix()
     shown = ".".join(keys)
     verb = "change" if path.name.startswith("values-") else "override"

@@ -27,7 +27,6 @@ from aksflow.diff.model import (
     Risk,
     StackDiff,
 )
-from aksflow.locate import with_hint
 from aksflow.safety import render as safety
 
 MARKER = "<!-- aksflow:preview -->"
@@ -225,11 +224,6 @@ class Finding:
     def detail(self) -> str:
         """The finding without the policy's description line (the SDK prepends it)."""
         return self.message.split("\n", 1)[1] if "\n" in self.message else self.message
-
-    @property
-    def text(self) -> str:
-        """Plain text, its fix in the syntax of the file that sets the value."""
-        return with_hint(self.detail, "; ".join(self.hints))
 
 
 def _hint_markdown(hint: str) -> str:

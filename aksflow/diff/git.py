@@ -66,7 +66,13 @@ def snapshot(repo: Path) -> Revision:
     Built in a throw-away index, so the user's index, HEAD and branches are untouched; the
     commit is dangling (git gc removes it). A clean tree is HEAD itself.
     """
-    head = git(repo, "rev-parse", "--verify", "--quiet", "HEAD").strip()
+    try:
+        head = git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").strip()
+    except GitError:
+        raise GitError(
+            f"{repo}: no commit yet, so the working tree has nothing to be compared with; "
+            "commit once, or pass --head REV"
+        ) from None
     with tempfile.TemporaryDirectory(prefix="aksflow-index-") as tmp:
         # A fresh index from HEAD's tree, never a copy of the user's: a copied index is newer
         # than its entries, which defeats git's racy-clean check, and a file rewritten within

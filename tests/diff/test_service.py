@@ -346,3 +346,12 @@ def test_the_gate_judges_the_head_as_the_base_environment_with_the_base_code(rep
         "prod": "prod",  # the base's environment: the PR cannot pick a laxer config
     }
     assert all(s["state"].endswith(f"{s['stack']}/state.json") for s in request["stacks"])
+
+
+def test_a_working_tree_without_any_commit_is_a_clear_error(tmp_path: Path) -> None:
+    from aksflow.diff import git
+
+    repo = tmp_path / "empty"
+    gitrepo.init(repo)
+    with pytest.raises(GitError, match="no commit yet"):
+        git.snapshot(repo)
