@@ -4,7 +4,8 @@
 # verdict to the job summary (aksflow diff writes the comment there) and publishes the affected
 # stacks (`aksflow stacks --affected`) as the cloud-preview matrix.
 #
-# Inputs (env): BASE_SHA, HEAD_SHA (40-hex commits), PR_NUMBER (integer).
+# Inputs (env): BASE_SHA, HEAD_SHA (40-hex commits), PR_NUMBER (integer); the PR's checkout
+# in pr/ (PR_CHECKOUT overrides; the working directory when it holds no project).
 # Outputs: out/pr/{comment.md,diff.json,pr-number,exit-code}; step outputs `stacks`, `exit-code`.
 # Always exits 0 so the artifact is uploaded; the workflow fails on `exit-code` afterwards.
 set -euo pipefail
@@ -20,7 +21,12 @@ out=out/pr
 mkdir -p "$out"
 
 rc=0
-.venv/bin/aksflow diff --base "$BASE_SHA" --head "$HEAD_SHA" || rc=$?
+# .venv and this script come from the base's checkout (the working directory); the PR is in
+# pr/, a clone holding both commits. aksflow diff previews each revision in its own process and
+# lets the base revision's aksflow and pack decide the verdict.
+project="${PR_CHECKOUT:-pr}"
+[[ -f "$project/Pulumi.yaml" ]] || project=.
+.venv/bin/aksflow diff --base "$BASE_SHA" --head "$HEAD_SHA" --project-dir "$project" || rc=$?
 
 # Data for pr-comment.yml, which runs with a write token and must not trust anything else.
 printf '%s\n' "$PR_NUMBER" >"$out/pr-number"

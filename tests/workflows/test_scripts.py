@@ -108,7 +108,7 @@ def test_run_diff_records_data_and_never_fails_before_upload(
     assert (out / "exit-code").read_text().strip() == str(exit_code)
     assert sandbox.outputs() == {"exit-code": str(exit_code), "stacks": MATRIX}
     assert sandbox.logged() == [
-        f"aksflow diff --base {BASE} --head {HEAD}",
+        f"aksflow diff --base {BASE} --head {HEAD} --project-dir .",  # no pr/ checkout here
         "aksflow stacks --json --affected out/pr/diff.json",
     ]
     # The verdict only: aksflow diff writes the comment to the summary itself.

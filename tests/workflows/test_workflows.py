@@ -14,6 +14,7 @@ from tests.workflows.conftest import REPO, WORKFLOWS
 Workflow = dict[str, Any]
 ENVIRONMENTS = load_environments(REPO).names
 
+BASE_REF = "${{ github.event.pull_request.base.sha }}"
 SHA_PIN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<rest>.*)$")
 VERSION_COMMENT = re.compile(r"^\s+#\s+v\d+(?:\.\d+){0,2}\b")
@@ -138,7 +139,9 @@ def test_every_checkout_drops_credentials(workflows: dict[str, Workflow]) -> Non
                 # The commit deploy.yml's resolve job verified to be on main, nothing else.
                 assert with_["ref"] == "${{ inputs.sha }}", f"{name}:{job_id}"
             else:
-                assert "ref" not in with_, f"{name}:{job_id}: checkouts use the event's own ref"
+                # The event's own ref, or the PR's base for the gate that judges it (never
+                # anything a PR author controls, such as its head ref).
+                assert with_.get("ref", BASE_REF) == BASE_REF, f"{name}:{job_id}: {with_['ref']}"
     assert seen > 0
     for job_id, job in jobs(workflows["deploy.yml"]).items():
         if "uses" in job:
@@ -185,6 +188,18 @@ def test_pr_workflow_is_credential_free_for_forks(workflows: dict[str, Workflow]
     assert "!cancelled()" in str(uploads[0].get("if", ""))
     run_diff = (REPO / ".github/scripts/run-diff.sh").read_text(encoding="utf-8")
     assert "aksflow diff" in run_diff and "pr-number" in run_diff
+
+
+def test_the_gate_runs_from_a_checkout_of_the_base(workflows: dict[str, Workflow]) -> None:
+    diff = jobs(workflows["pr.yml"])["diff"]
+    checkouts = [s for s in steps(diff) if uses_of(s) == "actions/checkout"]
+    assert [c["with"].get("ref") for c in checkouts] == [BASE_REF, None]
+    assert "path" not in checkouts[0]["with"], "the base is the working directory: its code runs"
+    assert checkouts[1]["with"]["path"] == "pr" and checkouts[1]["with"]["fetch-depth"] == 0
+    first_run = next(i for i, s in enumerate(steps(diff)) if "run" in s)
+    assert first_run > steps(diff).index(checkouts[1]), "nothing runs before both checkouts"
+    run_diff = (REPO / ".github/scripts/run-diff.sh").read_text(encoding="utf-8")
+    assert '--project-dir "$project"' in run_diff
 
 
 def test_cloud_preview_is_same_repo_only(workflows: dict[str, Workflow]) -> None:
