@@ -78,6 +78,12 @@ def _project_dir(value: str | None) -> Path:
     metavar="PATH",
     help="Render with this helm binary (pyhelm3) instead of helm-python-sdk.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Preview N stacks at once in worker processes (default: one per available CPU).",
+)
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
 def preview(
@@ -86,6 +92,7 @@ def preview(
     out_dir: Path,
     project_dir: str | None,
     helm_binary: str | None,
+    jobs: int | None,
     quiet: bool,
 ) -> None:
     """Preview every stack offline: no credentials, no Pulumi CLI, no plugins."""
@@ -98,7 +105,13 @@ def preview(
     console = None if quiet else Console(highlight=False, width=_output_width())
     progress = None if quiet else Console(stderr=True)
     results = run_preview(
-        root, stacks, out_dir, helm_binary=helm_binary, console=console, progress=progress
+        root,
+        stacks,
+        out_dir,
+        helm_binary=helm_binary,
+        console=console,
+        progress=progress,
+        jobs=jobs,
     )
     if any(result.report.mandatory for result in results):
         ctx.exit(1)

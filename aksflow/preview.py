@@ -22,6 +22,7 @@ from aksflow.engine.runner import StackPreview, preview_stack
 from aksflow.environments import load_environments
 from aksflow.errors import AksflowError, ProjectError, RenderError
 from aksflow.locate import Locator, refine_report
+from aksflow.parallel import available_cpus, ordered_map
 from aksflow.policy.exceptions import FILE_NAME, PolicyException, load_exceptions
 from aksflow.project import Project, StackConfig, load_project, load_stack_config
 from aksflow.safety.preview import print_estimate
@@ -134,6 +135,21 @@ class _ChartExpander:
         return result.children
 
 
+def _import_floor() -> None:
+    """What every stack needs, imported once before the workers fork (pure Python only).
+
+    Helm's Go library is deliberately not among them: each worker loads it itself.
+    """
+    import pulumi_azure_native
+    import pulumi_kubernetes.helm.v4
+    import pulumi_kubernetes.provider
+
+    import aksflow.policy.gate
+    from aksflow.engine import runner
+
+    del pulumi_azure_native, pulumi_kubernetes, aksflow, runner
+
+
 def _preview_one(
     project: Project, config: StackConfig, renderer_factory: _RendererFactory
 ) -> StackPreview:
@@ -195,10 +211,13 @@ def run_preview(
     helm_binary: str | None = None,
     console: Console | None = None,
     progress: Console | None = None,
+    jobs: int | None = None,
 ) -> list[StackResult]:
     """Preview ``stacks`` (all default stacks when empty), gate them, and write ``out_dir``.
 
     ``console`` receives the trees and summaries (None for quiet); ``progress`` the spinner.
+    Stacks run in ``jobs`` forked worker processes (default: one per available CPU), one
+    stack per task; their output is printed in promotion order all the same.
     """
     outdir.check_target(out_dir)  # before the work, not after it
     project = load_project(project_dir)
@@ -214,23 +233,28 @@ def run_preview(
     )
 
     factory = _RendererFactory(helm_binary)
+
+    def preview_and_gate(config: StackConfig) -> StackResult:
+        preview = _preview_one(project, config, factory)
+        return StackResult(preview, _evaluate(project, preview, exceptions))
+
+    workers = available_cpus() if jobs is None else jobs
+    names = ", ".join(config.stack for config in configs)
+    status = (
+        progress.status(f"Previewing {len(configs)} stack(s) offline: {escape(names)}…")
+        if progress is not None
+        else nullcontext()
+    )
     results: list[StackResult] = []
-    for config in configs:
-        stack = config.stack
-        status = (
-            progress.status(f"Previewing [bold]{escape(stack)}[/bold] offline…")
-            if progress is not None
-            else nullcontext()
-        )
-        with status:
-            preview = _preview_one(project, config, factory)
-            report = _evaluate(project, preview, exceptions)
-        results.append(StackResult(preview, report))
-        if console is not None:
-            display.print_stack(console, stack, preview.state, preview.seconds)
-            display.print_diagnostics(console, stack, preview.diagnostics)
-            print_policy_summary(console, stack, report)
-            print_estimate(console, stack, preview.state, project.root, config.environment)
+    with status:
+        for result in ordered_map(preview_and_gate, configs, workers=workers, warm=_import_floor):
+            results.append(result)
+            if console is not None:
+                stack, preview = result.preview.stack, result.preview
+                display.print_stack(console, stack, preview.state, preview.seconds)
+                display.print_diagnostics(console, stack, preview.diagnostics)
+                print_policy_summary(console, stack, result.report)
+                print_estimate(console, stack, preview.state, project.root, preview.environment)
     outdir.publish(out_dir, lambda staging: _write_results(staging, results))
     if console is not None:
         console.print(

@@ -9,6 +9,7 @@ afterwards. The pack directory's own modules are imported fresh each time (and r
 
 from __future__ import annotations
 
+import functools
 import runpy
 import sys
 import threading
@@ -91,12 +92,33 @@ def _purge(names: set[str]) -> None:
             del sys.modules[mod]
 
 
+def _fingerprint(pack_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every file of the pack with its size and modification time: what a reload would read."""
+    found = []
+    for path in sorted(pack_dir.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            stat = path.stat()
+            found.append((str(path.relative_to(pack_dir)), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
 def load_pack(pack_dir: Path) -> LoadedPack:
-    """Run ``pack_dir/__main__.py`` with PolicyPack captured; PolicyError if no policy loads."""
+    """Run ``pack_dir/__main__.py`` with PolicyPack captured; PolicyError if no policy loads.
+
+    A pack is loaded once per process while its files are unchanged (a fleet preview gates
+    every stack with the same pack); policies are stateless validators, so sharing is safe.
+    """
     pack_dir = pack_dir.resolve()
     main = pack_dir / "__main__.py"
     if not main.is_file():
         raise PolicyError(f"{main}: policy pack entry point is missing")
+    return _load_pack(pack_dir, _fingerprint(pack_dir))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_pack(pack_dir: Path, fingerprint: tuple[tuple[str, int, int], ...]) -> LoadedPack:
+    del fingerprint  # part of the cache key only
+    main = pack_dir / "__main__.py"
     version = _pack_version(pack_dir)
     local = _local_modules(pack_dir)
     with _LOCK:
