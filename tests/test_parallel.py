@@ -9,11 +9,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-
-import pytest
+from typing import Any
 
 from aksflow.errors import ConfigError
-from aksflow.parallel import WorkerCrashError, fork_is_safe, ordered_map
+from aksflow.parallel import fork_is_safe, ordered_map
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,11 +23,61 @@ def _slow_first(item: int) -> tuple[int, int]:
     return item, os.getpid()
 
 
+def _fail_on_two(item: int) -> int:
+    if item == 2:
+        raise ConfigError(f"Pulumi.stack{item}.yaml: aksflow:vmSize: bad value")
+    return item
+
+
+def _bug(item: int) -> int:
+    return {"a": 1}[str(item)]
+
+
+# The test process itself has threads by the time these run (earlier tests ran previews), so it
+# would rightly never fork: each forking case runs in a fresh, single-threaded interpreter.
+_FRESH = """
+import json, os, sys
+from aksflow.errors import ConfigError
+from aksflow.parallel import WorkerCrashError, ordered_map
+from tests.test_parallel import _bug, _fail_on_two, _slow_first
+
+report = {"parent": os.getpid()}
+if sys.argv[1] == "order":
+    report["order"] = list(ordered_map(_slow_first, [0, 1, 2, 3], workers=2))
+elif sys.argv[1] == "config_error":
+    seen = []
+    try:
+        seen.extend(ordered_map(_fail_on_two, [0, 1, 2, 3], workers=2))
+    except ConfigError as exc:
+        report["config_error"] = [str(exc), seen]
+else:
+    try:
+        list(ordered_map(_bug, [0, 1], workers=2))
+    except WorkerCrashError as exc:
+        report["crash"] = [str(exc), exc.remote_traceback]
+json.dump(report, sys.stdout)
+"""
+
+
+def fresh(scenario: str) -> dict[str, Any]:
+    """What ``ordered_map`` did for ``scenario`` in a fresh interpreter (see ``_FRESH``)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _FRESH, scenario],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
 def test_results_come_back_in_item_order_from_other_processes() -> None:
     """Every item runs in a forked worker, and the order is the items' order."""
-    results = list(ordered_map(_slow_first, [0, 1, 2, 3], workers=2))
-    assert [item for item, _ in results] == [0, 1, 2, 3]
-    assert os.getpid() not in {pid for _, pid in results}
+    report = fresh("order")
+    assert [item for item, _ in report["order"]] == [0, 1, 2, 3]
+    assert report["parent"] not in {pid for _, pid in report["order"]}
 
 
 def test_one_worker_runs_in_this_process() -> None:
@@ -37,29 +86,18 @@ def test_one_worker_runs_in_this_process() -> None:
     assert {pid for _, pid in results} == {os.getpid()}
 
 
-def _fail_on_two(item: int) -> int:
-    if item == 2:
-        raise ConfigError(f"Pulumi.stack{item}.yaml: aksflow:vmSize: bad value")
-    return item
-
-
 def test_an_input_error_in_a_worker_keeps_its_type_and_message() -> None:
     """An AksflowError crosses the process boundary as itself (exit 2 upstream)."""
-    seen: list[int] = []
-    with pytest.raises(ConfigError, match=r"Pulumi\.stack2\.yaml: aksflow:vmSize"):
-        seen.extend(ordered_map(_fail_on_two, [0, 1, 2, 3], workers=2))
+    message, seen = fresh("config_error")["config_error"]
+    assert message == "Pulumi.stack2.yaml: aksflow:vmSize: bad value"
     assert seen == [0, 1]
-
-
-def _bug(item: int) -> int:
-    return {"a": 1}[str(item)]
 
 
 def test_a_bug_in_a_worker_is_a_worker_crash_with_its_traceback() -> None:
     """Anything else is reported as a bug, with the worker's traceback kept."""
-    with pytest.raises(WorkerCrashError, match="KeyError") as caught:
-        list(ordered_map(_bug, [0, 1], workers=2))
-    assert "_bug" in caught.value.remote_traceback
+    message, remote_traceback = fresh("crash")["crash"]
+    assert message.startswith("KeyError")
+    assert "_bug" in remote_traceback
 
 
 def test_a_process_with_other_threads_never_forks() -> None:
