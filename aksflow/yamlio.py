@@ -8,7 +8,10 @@ v3 keeps for compatibility, so are 1.1 octals (``017``) and digits with undersco
 (v3.0.1); merge keys (``<<``) and the duplicate-key and excessive-aliasing rules follow
 ``decode.go`` (``mapping``, ``merge``, ``unmarshal``/``allowedAliasRatio``). Timestamps stay
 the strings they are written as (``sigs.k8s.io/yaml`` and Pulumi's ``config.Value`` both keep
-the text), so every result is plain JSON data.
+the text), so every result is plain JSON data. Kubernetes manifests are read by the cluster's
+tools through ``sigs.k8s.io/yaml`` (go-yaml v2), where ``yes``/``no``/``on``/``off`` are
+booleans: ``parse_documents(..., kubernetes=True)`` reads them so, and the gate sees what the
+cluster would get.
 
 Hostile input fails closed with :class:`~aksflow.errors.YamlError` (exit 2), naming the file,
 line and key path:
@@ -119,6 +122,12 @@ for _tag, _value, _spellings in (
     for _spelling in _spellings:
         _MAP[_spelling] = (_tag, _value)
 
+# go-yaml v2 resolve.go, which sigs.k8s.io/yaml (kubectl, Helm, pulumi-kubernetes) uses to read
+# manifests: YAML 1.1 booleans. `privileged: on` is true for the cluster, so for the gate too.
+_MAP_V2 = dict(_MAP)
+_MAP_V2.update(dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "on", "On", "ON"), (_BOOL, True)))
+_MAP_V2.update(dict.fromkeys(("n", "N", "no", "No", "NO", "off", "Off", "OFF"), (_BOOL, False)))
+
 _YAML_STYLE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 # What strconv.ParseFloat accepts after a leading '.' (decimal only, no underscores).
 _DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")
@@ -171,12 +180,12 @@ def _go_parse_float(text: str) -> float | None:
     return None if math.isinf(value) else value  # ParseFloat: out of range is an error
 
 
-def _resolve_plain(value: str) -> tuple[str, Any]:
+def _resolve_plain(value: str, table: dict[str, tuple[str, Any]] = _MAP) -> tuple[str, Any]:
     """resolve("", value): the tag and value of a plain, untagged scalar."""
     hint = _HINT.get(value[:1], "N") if value else "N"
     if hint == "N" and value:
         return _STR, value
-    found = _MAP.get(value)
+    found = table.get(value)
     if found is not None:
         return found
     if hint == ".":
@@ -204,7 +213,7 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_LONG_PREFIX) :] if tag.startswith(_LONG_PREFIX) else tag
 
 
-def _resolve_tagged(tag: str, value: str) -> Any:
+def _resolve_tagged(tag: str, value: str, table: dict[str, tuple[str, Any]] = _MAP) -> Any:
     """resolve(tag, value) for an explicit tag, with its "cannot decode" rule."""
     if tag == _BINARY:
         try:
@@ -216,7 +225,7 @@ def _resolve_tagged(tag: str, value: str) -> Any:
         return value  # an application tag (!foo): the text, as go-yaml returns it
     if tag == _STR:
         return value
-    rtag, resolved = _resolve_plain(value)
+    rtag, resolved = _resolve_plain(value, table)
     if rtag == tag:
         return resolved
     if tag == _FLOAT and rtag == _INT:
@@ -261,9 +270,10 @@ class _Anchor:
 class _Builder:
     """Builds one document from libyaml events, enforcing every rule of the module docstring."""
 
-    def __init__(self, source: str, limits: Limits) -> None:
+    def __init__(self, source: str, limits: Limits, table: dict[str, tuple[str, Any]]) -> None:
         self.source = source
         self.limits = limits
+        self.table = table
         self.stack: list[_Frame] = []
         self.anchors: dict[str, _Anchor | None] = {}  # None: still open (a cycle if used)
         self.decode_count = 0
@@ -333,13 +343,13 @@ class _Builder:
             elif value == "<<":  # parser.scalar: a plain << is the merge key
                 resolved, is_merge = value, True
             else:
-                rtag, resolved = _resolve_plain(value)
+                rtag, resolved = _resolve_plain(value, self.table)
                 if rtag == _TIMESTAMP:
                     resolved = value
         else:
             short = _short_tag(tag)
             is_merge = short == _MERGE and value == "<<"
-            resolved = "<<" if is_merge else _resolve_tagged(short, value)
+            resolved = "<<" if is_merge else _resolve_tagged(short, value, self.table)
         if anchor is not None:
             self.anchors[anchor] = _Anchor(resolved, 1, 0)
         self.add(resolved, 1, 0, is_merge_key=is_merge)
@@ -466,16 +476,23 @@ def _decode(data: bytes | str, source: str, limits: Limits) -> str:
 
 
 def parse_documents(
-    data: bytes | str, source: str | Path, *, limits: Limits = CONFIG_LIMITS
+    data: bytes | str,
+    source: str | Path,
+    *,
+    limits: Limits = CONFIG_LIMITS,
+    kubernetes: bool = False,
 ) -> Iterator[Document]:
     """Every document of a YAML stream, in order, each with the line its content starts on.
 
     ``source`` names the input in every error. Empty documents are yielded as ``None``.
+    ``kubernetes=True`` reads booleans as the cluster's tools do (go-yaml v2, through
+    sigs.k8s.io/yaml): ``yes``/``no``/``on``/``off``/``y``/``n`` are booleans in manifests.
     """
     name = str(source)
     text = _decode(data, name, limits)
     parser = CParser(text)
-    builder = _Builder(name, limits)
+    table = _MAP_V2 if kubernetes else _MAP
+    builder = _Builder(name, limits, table)
     ev = yaml.events
     scalar_event, alias_event = ev.ScalarEvent, ev.AliasEvent
     mapping_start, mapping_end = ev.MappingStartEvent, ev.MappingEndEvent
@@ -512,7 +529,7 @@ def parse_documents(
                 elif kind is alias_event:
                     builder.alias(event.anchor)
                 elif kind is document_start:
-                    builder = _Builder(name, limits)
+                    builder = _Builder(name, limits, table)
                     doc_line = 0
                 elif kind is document_end:
                     yield Document(builder.root, doc_line or builder.line)
@@ -528,7 +545,7 @@ def parse_yaml(data: bytes | str, source: str | Path, *, limits: Limits = CONFIG
     """The value of a one-document YAML text (``None`` when empty); more documents are an error."""
     documents = parse_documents(data, source, limits=limits)
     first = next(documents, None)
-    extra = next(documents, None)
+    extra = next((d for d in documents if d.value is not None), None)  # a trailing --- is fine
     if extra is not None:
         raise YamlError(f"{source}:{extra.line}: a second YAML document (---); this file holds one")
     return first.value if first is not None else None
@@ -554,11 +571,16 @@ def read_yaml(path: Path, *, source: str | None = None, limits: Limits = CONFIG_
 
 
 def read_documents(
-    path: Path, *, source: str | None = None, limits: Limits = MANIFEST_LIMITS
+    path: Path,
+    *,
+    source: str | None = None,
+    limits: Limits = MANIFEST_LIMITS,
+    kubernetes: bool = False,
 ) -> Iterator[Document]:
     """:func:`parse_documents` of a file."""
     name = source or str(path)
-    return parse_documents(_read_bytes(path, name, limits), name, limits=limits)
+    data = _read_bytes(path, name, limits)
+    return parse_documents(data, name, limits=limits, kubernetes=kubernetes)
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

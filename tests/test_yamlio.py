@@ -168,6 +168,10 @@ def test_size_limit_and_binary_files(tmp_path: Path) -> None:
         read_yaml(tmp_path / "missing.yaml")
 
 
+def test_a_trailing_document_marker_is_not_a_second_document() -> None:
+    assert parse_yaml("---\na: 1\n---\n", "t.yaml") == {"a": 1}
+
+
 def test_documents_carry_their_first_line() -> None:
     docs = list(parse_documents("# c\n---\na: 1\n---\n\n\nkind: x\n---\n", "m.yaml"))
     assert [(d.value, d.line) for d in docs] == [({"a": 1}, 3), ({"kind": "x"}, 7), (None, 9)]
@@ -183,3 +187,10 @@ def test_json_has_the_same_limits() -> None:
         parse_json("[" * 100_000 + "]" * 100_000, "j.json")
     with pytest.raises(YamlError, match=r"j.json:1: invalid JSON"):
         parse_json("{", "j.json")
+
+
+def test_kubernetes_manifests_read_yaml_11_booleans_as_go_yaml_v2() -> None:
+    docs = list(
+        parse_documents("a: on\nb: no\nc: y\nd: 'yes'\ne: true\n", "m.yaml", kubernetes=True)
+    )
+    assert docs[0].value == {"a": True, "b": False, "c": True, "d": "yes", "e": True}

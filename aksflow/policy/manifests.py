@@ -2,6 +2,8 @@
 
 Files are read with the one YAML reader (:mod:`aksflow.yamlio`): a multi-document stream in one
 linear pass, every document with the line its content starts on; ``.json`` files as JSON.
+Booleans are read as kubectl reads them (``privileged: on`` is true), so the gate sees what the
+cluster would get.
 A file that holds no Kubernetes object at all (``kustomization.yaml``, ``Chart.yaml``, a values
 file) is skipped and reported through ``on_skip``; a file that mixes objects with other
 documents, or is not valid YAML, is an error.
@@ -61,7 +63,10 @@ def _documents(path: Path, source: str) -> list[yamlio.Document]:
     if path.suffix.lower() == ".json":
         value = yamlio.read_json(path, source=source, limits=yamlio.MANIFEST_LIMITS)
         return [yamlio.Document(value, 1)]
-    return list(yamlio.read_documents(path, source=source, limits=yamlio.MANIFEST_LIMITS))
+    documents = yamlio.read_documents(
+        path, source=source, limits=yamlio.MANIFEST_LIMITS, kubernetes=True
+    )
+    return list(documents)
 
 
 def load_objects(path: Path, source: str | None = None) -> list[tuple[dict[str, Any], int]]:

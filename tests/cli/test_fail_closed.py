@@ -356,3 +356,16 @@ def test_analyze_outside_a_project_uses_the_shipped_pack_and_strictest_config(
     code, _, err = invoke("policy", "analyze", "--state", str(state), "--stack", "prod")
     assert code == 2
     assert _one_error(err) == f"error: {state}: the export is of stack 'dev', not --stack 'prod'"
+
+
+def test_manifest_booleans_are_read_as_kubectl_reads_them(tmp_path: Path) -> None:
+    # sigs.k8s.io/yaml (go-yaml v2) makes `on` true: the cluster would run this Pod privileged.
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: apps}\nspec:\n"
+        "  containers:\n  - name: web\n    image: nginx:1.25\n"
+        "    securityContext: {privileged: on}\n"
+    )
+    code, out, _ = invoke("policy", "analyze", "--manifests", str(pod), "--format", "json")
+    assert code == 1
+    assert "pss-privileged" in {v["policy"] for v in json.loads(out)["violations"]}
