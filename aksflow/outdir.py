@@ -21,7 +21,9 @@ import errno
 import fcntl
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -62,19 +64,40 @@ def publish(out_dir: Path, write: Callable[[Path], None]) -> None:
     check_target(out_dir)
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.aksflow-{os.getpid()}-", dir=parent))
-    try:
-        write(staging)
-        (staging / MARKER).write_text(
-            "Written by aksflow; the whole directory is replaced on every run.\n",
-            encoding="utf-8",
+    with _signals_deferred():
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{out_dir.name}.aksflow-{os.getpid()}-", dir=parent)
         )
-        with _locked(parent / f".{out_dir.name}.aksflow-lock"):
-            _remove_stale(parent, out_dir.name)
-            check_target(out_dir)
-            _swap(staging, out_dir)  # staging now holds the previous tree, if any
+        try:
+            write(staging)
+            (staging / MARKER).write_text(
+                "Written by aksflow; the whole directory is replaced on every run.\n",
+                encoding="utf-8",
+            )
+            with _locked(parent / f".{out_dir.name}.aksflow-lock"):
+                _remove_stale(parent, out_dir.name)
+                check_target(out_dir)
+                _swap(staging, out_dir)  # staging now holds the previous tree, if any
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the staging folder exists in no half state.
+
+    An interrupt raised between ``mkdtemp`` and its ``try``, or in the middle of removing the
+    staging folder, would leave a stray ``.<out>.aksflow-*`` beside ``out``. Blocked here, the
+    signal is delivered the moment the swap and its cleanup are done, and the run ends then.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextmanager
