@@ -11,7 +11,9 @@ What is never loaded before the fork: Helm's Go library (a Go runtime does not s
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
 import os
+import signal
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -79,6 +81,17 @@ def fork_is_safe() -> bool:
         return False
 
 
+def _worker_signals() -> None:
+    """In a worker: the parent alone decides about interrupts.
+
+    Ctrl-C reaches the whole process group; the parent turns it into a clean stop and ends
+    the pool, so workers ignore SIGINT. SIGTERM (how the pool ends a worker) just ends it,
+    without running the parent's interrupt handler a second time in the child.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def ordered_map(
     run: Callable[[T], R],
     items: Sequence[T],
@@ -90,22 +103,32 @@ def ordered_map(
 
     With ``workers <= 1``, a single item, or a process that already runs other threads (see
     :func:`fork_is_safe`), everything runs in this process. Otherwise ``warm`` runs once here,
-    then ``workers`` processes are forked and share what it imported. The first failing item's
-    error is raised in item order, and the remaining workers are terminated.
+    then ``workers`` processes are forked *before this function returns*, so a caller may start
+    threads of its own (a progress spinner) afterwards. The first failing item's error is raised
+    in item order, and the remaining workers are terminated.
     """
     global _current
     workers = min(workers, len(items))
     if workers > 1 and warm is not None and fork_is_safe():
         warm()
     if workers <= 1 or not fork_is_safe():
-        for item in items:
-            yield run(item)
-        return
+        return (run(item) for item in items)
     _current = _Task(items, run)
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
+    return _results(pool, len(items))
+
+
+def _results(pool: multiprocessing.pool.Pool, count: int) -> Iterator[Any]:
+    global _current
+    finished = False
     try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(workers) as pool:
-            # chunksize 1: one stack per task, so a slow stack never holds others back.
-            yield from pool.imap(_run_current, range(len(items)), chunksize=1)
+        # chunksize 1: one stack per task, so a slow stack never holds others back.
+        yield from pool.imap(_run_current, range(count), chunksize=1)
+        finished = True
     finally:
-        _current = None
+        if finished:
+            pool.close()  # every worker is idle: let them exit on their own
+        else:
+            pool.terminate()
+        pool.join()
+        _current = None  # kept until now: the pool re-forks a worker that dies

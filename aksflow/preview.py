@@ -246,8 +246,10 @@ def run_preview(
         else nullcontext()
     )
     results: list[StackResult] = []
+    # Workers fork here, before the spinner's thread exists (fork needs a single thread).
+    ordered = ordered_map(preview_and_gate, configs, workers=workers, warm=_import_floor)
     with status:
-        for result in ordered_map(preview_and_gate, configs, workers=workers, warm=_import_floor):
+        for result in ordered:
             results.append(result)
             if console is not None:
                 stack, preview = result.preview.stack, result.preview
