@@ -127,6 +127,9 @@ def diff(
     from aksflow.diff.service import DiffRequest, run_diff
     from aksflow.project import find_project_dir
 
+    for where in (out_dir, out_dir / "pr"):  # checked before two previews, not after them
+        if where.exists() and not where.is_dir():
+            raise ConfigError(f"--out {out_dir}: {where} is a file, not a directory")
     root = find_project_dir(Path(project_dir) if project_dir else Path.cwd())
     runner = (ctx.obj or {}).get("diff_runner") or SubprocessPreviewRunner(helm=helm_binary)
     table = ReplaceTable.load()

@@ -369,3 +369,12 @@ def test_manifest_booleans_are_read_as_kubectl_reads_them(tmp_path: Path) -> Non
     code, out, _ = invoke("policy", "analyze", "--manifests", str(pod), "--format", "json")
     assert code == 1
     assert "pss-privileged" in {v["policy"] for v in json.loads(out)["violations"]}
+
+
+def test_diff_out_pointing_at_a_regular_file_exits_2_before_any_preview(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.write_text("keep me\n")
+    code, _, err = invoke("diff", "--base", "HEAD", "--out", str(target))
+    assert code == 2
+    assert _one_error(err) == f"error: --out {target}: {target} is a file, not a directory"
+    assert target.read_text() == "keep me\n"
