@@ -67,6 +67,9 @@ class Interrupted(BaseException):
         self.exit_code = 128 + signum
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
 
+    def __reduce__(self) -> tuple[type[Interrupted], tuple[int]]:
+        return (Interrupted, (self.signum,))  # crosses from a forked worker intact
+
 
 def escaped_base_exception(exc: BaseException) -> bool:
     """True for a BaseException that user code (a policy, the program) must not end a run with.

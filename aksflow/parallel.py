@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from aksflow.errors import AksflowError
+from aksflow.errors import AksflowError, Interrupted
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -54,8 +54,8 @@ class _Task(Generic[T, R]):
     def __call__(self, index: int) -> R:
         try:
             return self.run(self.items[index])
-        except AksflowError:
-            raise
+        except (AksflowError, Interrupted):
+            raise  # an interrupt stays an interrupt (exit 128 + signal), never a "bug"
         except BaseException as exc:
             raise WorkerCrashError(f"{type(exc).__name__}: {exc}", traceback.format_exc()) from None
 

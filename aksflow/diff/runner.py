@@ -124,12 +124,13 @@ class SubprocessPreviewRunner:
             stderr=subprocess.PIPE,
             text=True,
             errors="replace",
+            start_new_session=True,  # its own process group: an interrupt ends its workers too
         ) as child:
             _CHILDREN.add(child)
             try:
                 _, stderr = child.communicate(timeout=self.timeout)
             except subprocess.TimeoutExpired:
-                child.kill()
+                _signal_group(child, signal.SIGKILL)
                 child.communicate()
                 return PreviewOutcome(2, out_dir, f"{what}: timed out after {self.timeout:.0f} s")
             finally:
@@ -173,20 +174,24 @@ class _Children:
     def terminate(self) -> None:
         with self._lock:
             live = list(self._live)
-        for child in live:
-            with suppress(OSError):
-                child.terminate()  # the child cleans up its staged output and exits 143
+        for child in live:  # the child cleans up its staged output and exits 143
+            _signal_group(child, signal.SIGTERM)
         if live:
             threading.Thread(target=self._kill_later, args=(live,), daemon=True).start()
 
     @staticmethod
     def _kill_later(children: list[subprocess.Popen[str]]) -> None:
         for child in children:
-            try:
+            with suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with suppress(OSError):
-                    child.kill()
+            # Also the workers a preview forked: they hold its stderr pipe open.
+            _signal_group(child, signal.SIGKILL)
+
+
+def _signal_group(child: subprocess.Popen[str], sig: signal.Signals) -> None:
+    """Signal the child's whole process group (the child and the workers it forked)."""
+    with suppress(OSError):
+        os.killpg(child.pid, sig)
 
 
 _CHILDREN = _Children()
