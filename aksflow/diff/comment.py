@@ -145,12 +145,21 @@ def title(report: DiffReport) -> str:
         return f"{icon} blocked: mandatory policy violations in {_stacks_with(report, outcome)}"
     if outcome == "high risk":
         high = [r for r in report.risks if r.level == "high"]
-        worst_risk = min(high, key=lambda r: _title_rank(report, r))
-        first = f"{worst_risk.message.split(':', 1)[0]} in {worst_risk.stack}"
-        more = f" (+{len(high) - 1} more)" if len(high) > 1 else ""
-        return f"{icon} high risk in {_stacks_with(report, outcome)}: {escape(first)}{more}"
+        gate = [c for c in report.policy_changes if c.high_risk]
+        if high:
+            worst_risk = min(high, key=lambda r: _title_rank(report, r))
+            first = f"{worst_risk.message.split(':', 1)[0]} in {worst_risk.stack}"
+        else:  # only the gate changed: a loosening, or a pack change that may be one
+            first = f"policy change: {gate[0].kind} {gate[0].subject}" if gate else "policy change"
+        count = len(high) + len(gate)
+        more = f" (+{count - 1} more)" if count > 1 else ""
+        stacks = _stacks_with(report, outcome)
+        where = f" in {stacks}" if stacks else ""
+        return f"{icon} high risk{where}: {escape(first)}{more}"
     if outcome == "changes":
-        return f"{icon} changes in {_stacks_with(report, outcome)}; policies pass"
+        stacks = _stacks_with(report, outcome)
+        where = f" in {stacks}" if stacks else " to the policies"
+        return f"{icon} changes{where}; policies pass"
     return f"{icon} no changes"
 
 

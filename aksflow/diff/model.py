@@ -356,7 +356,12 @@ class DiffReport:
         """The worst stack outcome (``failed`` when nothing could be diffed)."""
         if self.error:
             return "failed"
-        return worst(s.outcome for s in self.stacks)
+        outcomes = [s.outcome for s in self.stacks]
+        if any(c.high_risk for c in self.policy_changes):
+            outcomes.append("high risk")  # a loosened gate, or a pack change that may be one
+        elif self.policy_changes:
+            outcomes.append("changes")
+        return worst(outcomes)
 
     @property
     def risks(self) -> list[Risk]:

@@ -236,3 +236,23 @@ def test_the_title_names_the_worst_high_risk_a_replace_in_prod_before_a_cost() -
     assert text.splitlines()[2] == (
         "### aksflow preview: 🔴 high risk in dev, prod: replaces node pool np in prod (+1 more)"
     )
+
+
+def test_a_pack_change_alone_is_high_risk_never_a_one_line_no_changes() -> None:
+    from aksflow.diff.model import PolicyChange
+
+    change = PolicyChange("code", "policies/aksflow_policies/pss.py", None, "a", "b", None)
+    report = DiffReport(
+        BASE, HEAD, (stack_diff("dev", state(), state()),), policy_changes=(change,)
+    )
+    assert report.outcome == "high risk"
+    text = render_comment(report)
+    assert text.splitlines()[2] == (
+        "### aksflow preview: 🔴 high risk: policy change: code policies/aksflow\\_policies/pss.py"
+    )
+    tightened = PolicyChange("level", "pss-privileged", "prod", "advisory", "mandatory", False)
+    report = DiffReport(
+        BASE, HEAD, (stack_diff("dev", state(), state()),), policy_changes=(tightened,)
+    )
+    assert report.outcome == "changes"
+    assert "🟢 changes to the policies; policies pass" in render_comment(report)
