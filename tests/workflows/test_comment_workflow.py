@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflows.conftest import WORKFLOWS, Sandbox, load_workflow
+from tests.workflows.conftest import REPO, WORKFLOWS, Sandbox, load_workflow
 
 RUN_SHA = "c" * 40
 MARKER = "<!-- aksflow:preview -->"
+MDSAFE = REPO / "aksflow" / "mdsafe.py"
 
 
 def comment_script() -> str:
@@ -31,6 +32,7 @@ def setup(sandbox: Sandbox, pr_number: str, *, head: str = RUN_SHA, existing: st
     sandbox.stub(
         "gh",
         'args="$*"\n'
+        f'if [[ "$args" == *"/contents/aksflow/mdsafe.py?ref=main"* ]]; then cat "{MDSAFE}"; exit 0; fi\n'
         f'if [[ "$args" == *"/pulls/"* ]]; then echo "{head}"; exit 0; fi\n'
         f'if [[ "$args" == *"--paginate"* ]]; then printf "%s" "{existing}"; exit 0; fi\n'
         'if [[ "$args" == *"--input"* ]]; then\n'
@@ -49,6 +51,7 @@ def run(sandbox: Sandbox, artifact: Path) -> tuple[int, list[str], list[dict[str
         "RUN_HEAD_SHA": RUN_SHA,
         "RUN_URL": "https://github.com/acme/platform/actions/runs/9",
         "ARTIFACT_DIR": str(artifact),
+        "DEFAULT_BRANCH": "main",
     }
     result = sandbox.run(["bash", "-c", comment_script()], env)
     payloads = [
@@ -61,8 +64,9 @@ def test_creates_the_sticky_comment(sandbox: Sandbox) -> None:
     rc, calls, payloads = run(sandbox, setup(sandbox, "12\n"))
     assert rc == 0
     assert calls[0] == "gh api repos/acme/platform/pulls/12 --jq .head.sha"
-    assert "--paginate repos/acme/platform/issues/12/comments" in calls[1]
-    assert calls[2].startswith("gh api --method POST repos/acme/platform/issues/12/comments")
+    assert "contents/aksflow/mdsafe.py?ref=main" in calls[1]
+    assert "--paginate repos/acme/platform/issues/12/comments" in calls[2]
+    assert calls[3].startswith("gh api --method POST repos/acme/platform/issues/12/comments")
     (payload,) = payloads
     assert payload["body"].startswith(MARKER)
     assert payload["body"].count(MARKER) == 1
@@ -140,3 +144,36 @@ def test_replaces_an_oversized_comment_with_a_link(sandbox: Sandbox) -> None:
     (payload,) = payloads
     assert len(payload["body"]) < 1_000
     assert "too long" in payload["body"] and "actions/runs/9" in payload["body"]
+
+
+def test_fork_controlled_markdown_is_neutralised_before_posting(sandbox: Sandbox) -> None:
+    """Mentions, external images and raw HTML in the artifact's comment are made inert."""
+    artifact = setup(sandbox, "12")
+    (artifact / "comment.md").write_text(
+        f"{MARKER}\nping @octocat ![x](https://evil.example/p.png) <img src=x onerror=alert(1)>\n"
+    )
+    rc, _, payloads = run(sandbox, artifact)
+    assert rc == 0
+    body = payloads[0]["body"]
+    assert "@octocat" not in body and "@\u200boctocat" in body
+    assert "\\![x](" in body and " ![x](" not in body  # an escaped "!" is no image
+    assert "<img" not in body
+
+
+def test_no_neutraliser_means_no_comment(sandbox: Sandbox) -> None:
+    """If the default branch's neutraliser cannot be fetched, nothing is posted."""
+    artifact = setup(sandbox, "12")
+    env_script = comment_script().replace("ref=${DEFAULT_BRANCH}", "ref=missing")
+    result = sandbox.run(
+        ["bash", "-c", env_script],
+        {
+            "GH_TOKEN": "t",
+            "GITHUB_REPOSITORY": "acme/platform",
+            "RUN_HEAD_SHA": RUN_SHA,
+            "RUN_URL": "https://github.com/acme/platform/actions/runs/9",
+            "ARTIFACT_DIR": str(artifact),
+            "DEFAULT_BRANCH": "main",
+        },
+    )
+    assert result.returncode == 1
+    assert not list((sandbox.root / "payloads").glob("*.json"))
