@@ -8,7 +8,7 @@ leaves the previous output untouched, never a half or mixed preview.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,10 +36,22 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class StackResult:
-    """One stack's preview and its policy verdict."""
+    """One stack's preview, its policy verdict, and the files ``out/<stack>/`` receives."""
 
     preview: StackPreview
     report: PolicyReport
+    files: Mapping[str, str]
+
+    @classmethod
+    def of(cls, preview: StackPreview, report: PolicyReport) -> StackResult:
+        """Serialised where the stack ran: in a worker, the JSON encoding runs in parallel."""
+        documents = {
+            "state.json": preview.state,
+            "charts.json": preview.charts,
+            "policy.json": report.to_json(),
+        }
+        files = {name: json.dumps(doc, indent=2) + "\n" for name, doc in documents.items()}
+        return cls(preview, report, files)
 
 
 class _RendererFactory:
@@ -198,9 +210,8 @@ def _write_results(staging: Path, results: Sequence[StackResult]) -> None:
     for result in results:
         target = staging / result.preview.stack
         target.mkdir()
-        (target / "state.json").write_text(json.dumps(result.preview.state, indent=2) + "\n")
-        (target / "charts.json").write_text(json.dumps(result.preview.charts, indent=2) + "\n")
-        (target / "policy.json").write_text(json.dumps(result.report.to_json(), indent=2) + "\n")
+        for name, text in result.files.items():
+            (target / name).write_text(text)
 
 
 def run_preview(
@@ -236,7 +247,7 @@ def run_preview(
 
     def preview_and_gate(config: StackConfig) -> StackResult:
         preview = _preview_one(project, config, factory)
-        return StackResult(preview, _evaluate(project, preview, exceptions))
+        return StackResult.of(preview, _evaluate(project, preview, exceptions))
 
     workers = available_cpus() if jobs is None else jobs
     names = ", ".join(config.stack for config in configs)
