@@ -25,6 +25,7 @@ from typing import Protocol
 import aksflow
 from aksflow import interrupts
 from aksflow.errors import EXIT_BUG, EXIT_INPUT, AksflowError
+from aksflow.parallel import available_cpus
 
 
 class PreviewFailed(AksflowError):  # noqa: N818 - reads as what happened
@@ -82,11 +83,14 @@ class SubprocessPreviewRunner:
         self.helm = helm
         self.python = python
         self.timeout = timeout
+        # Base and head preview side by side: each gets its share of the CPUs, so neither
+        # forks workers that only compete with the other's (and pay the imports again).
+        self.jobs = max(1, available_cpus() // 2)
 
     def command(self, project_dir: Path, stacks: Sequence[str], out_dir: Path) -> list[str]:
         """The exact command line (``--stack`` once per stack)."""
         cmd = [self.python, "-m", "aksflow", "preview", "--project-dir", str(project_dir)]
-        cmd += ["--out", str(out_dir), "--quiet"]
+        cmd += ["--out", str(out_dir), "--quiet", "--jobs", str(self.jobs)]
         for stack in stacks:
             cmd += ["--stack", stack]
         if self.helm:

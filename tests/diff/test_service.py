@@ -25,6 +25,7 @@ from aksflow.diff.runner import (
     error_message,
 )
 from aksflow.errors import GitError
+from aksflow.parallel import available_cpus
 from tests.diff import gitrepo
 from tests.diff.builders import POOL_T, pool, res, state
 
@@ -267,6 +268,8 @@ def test_subprocess_runner_command_and_error_extraction(tmp_path: Path) -> None:
         "--out",
         str(tmp_path / "o"),
         "--quiet",
+        "--jobs",
+        str(runner.jobs),
         "--stack",
         "dev",
         "--stack",
@@ -278,6 +281,8 @@ def test_subprocess_runner_command_and_error_extraction(tmp_path: Path) -> None:
         error_message("warning: x\nerror: Pulumi.dev.yaml: aksflow:foo: bad\n")
         == "Pulumi.dev.yaml: aksflow:foo: bad"
     )
+    # Base and head previews run side by side: each takes half the CPUs, at least one.
+    assert runner.jobs == max(1, available_cpus() // 2)
     assert error_message("Traceback\n  boom\n") == "Traceback\n  boom"
 
 
