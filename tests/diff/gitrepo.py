@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -33,3 +34,16 @@ def commit(repo: Path, message: str) -> str:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--allow-empty", "-m", message)
     return git(repo, "rev-parse", "HEAD").strip()
+
+
+def copy_project(source: Path, repo: Path, names: tuple[str, ...]) -> None:
+    """Copy ``names`` (files or folders) and every ``Pulumi.<stack>.yaml`` of ``source`` in."""
+    for name in names:
+        path = source / name
+        if path.is_dir():
+            ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+            shutil.copytree(path, repo / name, ignore=ignore)
+        else:
+            shutil.copy2(path, repo / name)
+    for stack_file in source.glob("Pulumi.*.yaml"):
+        shutil.copy2(stack_file, repo / stack_file.name)

@@ -18,7 +18,6 @@ the base's checkout. Pull requests branch from ``base``:
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -128,16 +127,7 @@ BRANCHES = {
 def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("gate-e2e") / "repo"
     gitrepo.init(repo)
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(
-                source, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-            )
-        else:
-            shutil.copy2(source, repo / name)
-    for stack_file in ROOT.glob("Pulumi.*.yaml"):
-        shutil.copy2(stack_file, repo / stack_file.name)
+    gitrepo.copy_project(ROOT, repo, COPIED)
     (repo / "policies" / "exceptions.yaml").unlink(missing_ok=True)
     gitrepo.commit(repo, "base")
     gitrepo.git(repo, "tag", "base")

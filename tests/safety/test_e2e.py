@@ -9,7 +9,6 @@ the node-pool syntax of either form.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -151,16 +150,7 @@ SCENARIOS: list[tuple[str, Callable[[Path], None]]] = [
 def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("safety") / "repo"
     gitrepo.init(repo)
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(
-                source, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-            )
-        else:
-            shutil.copy2(source, repo / name)
-    for stack_file in ROOT.glob("Pulumi.*.yaml"):
-        shutil.copy2(stack_file, repo / stack_file.name)
+    gitrepo.copy_project(ROOT, repo, COPIED)
     gitrepo.commit(repo, "base")
     for name, apply in SCENARIOS:
         apply(repo)
