@@ -515,3 +515,15 @@ def test_version_comment_pattern(line: str, ok: bool) -> None:
     match = USES_LINE.match(line)
     assert match
     assert bool(VERSION_COMMENT.match(match["rest"])) is ok
+
+
+def test_codeowners_put_the_gate_under_the_platform_team() -> None:
+    """The gate's code, the pack and the workflows need the platform owners' review."""
+    lines = (REPO / ".github" / "CODEOWNERS").read_text(encoding="utf-8").splitlines()
+    owners = {
+        parts[0]: parts[1:]
+        for line in lines
+        if (parts := line.split()) and not parts[0].startswith("#")
+    }
+    for path in ("/aksflow/", "/policies/", "/.github/"):
+        assert owners.get(path) == ["@contoso/platform-owners"], path
