@@ -17,26 +17,15 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from preview_bench import Sample, measure  # the sibling script: one way to time a process
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = ("Pulumi.yaml", "environments.yaml", "infra", "apps", "policies")
 SHIPPED = ("dev", "staging", "prod")
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One whole process: wall seconds and CPU seconds (user + system, children included)."""
-
-    wall: float
-    cpu: float
 
 
 def fleet_project(directory: Path, stacks: int) -> list[str]:
@@ -62,25 +51,6 @@ def fleet_project(directory: Path, stacks: int) -> list[str]:
     return names
 
 
-def measure(args: list[str], cwd: Path) -> Sample:
-    """Run ``aksflow`` to completion; fail loudly unless it previewed (exit 0 or 1)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "aksflow", *args],
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    stderr = process.stderr.read().decode() if process.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        raise SystemExit(f"aksflow {' '.join(args)} exited {code}: {stderr}")
-    # wait4's usage includes the workers the process itself waited for.
-    return Sample(wall, usage.ru_utime + usage.ru_stime)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="alternating repetitions; best kept")
@@ -101,13 +71,15 @@ def main() -> None:
             three.append(measure(three_args, project))
             fleet.append(measure(fleet_args, project))
 
-    best3 = min(three, key=lambda s: s.wall)
-    bestn = min(fleet, key=lambda s: s.wall)
+    best3 = min(three, key=lambda s: s.seconds)
+    bestn = min(fleet, key=lambda s: s.seconds)
     cpu3 = min(s.cpu for s in three)
-    ratio = bestn.wall / best3.wall
+    ratio = bestn.seconds / best3.seconds
     print(f"aksflow preview, {os.cpu_count()} cores, best of {options.runs} alternating runs")
-    print(f"  3 shipped stacks:   wall {best3.wall:6.2f} s   cpu {cpu3:6.2f} s  (cpu <= 2.5 s)")
-    print(f"  {len(names):2d} stacks (fleet):  wall {bestn.wall:6.2f} s   cpu {bestn.cpu:6.2f} s")
+    print(f"  3 shipped stacks:   wall {best3.seconds:6.2f} s   cpu {cpu3:6.2f} s  (cpu <= 2.5 s)")
+    print(
+        f"  {len(names):2d} stacks (fleet):  wall {bestn.seconds:6.2f} s   cpu {bestn.cpu:6.2f} s"
+    )
     print(f"  ratio fleet / shipped wall: {ratio:.2f}  (target <= 1.5)")
 
 

@@ -28,8 +28,11 @@ PROJECT_PARTS = ("Pulumi.yaml", "environments.yaml", "infra", "apps", "policies"
 
 @dataclass(frozen=True)
 class Sample:
+    """One whole process: wall seconds, peak memory, CPU seconds (children it waited for too)."""
+
     seconds: float
     peak_mb: float
+    cpu: float
 
 
 def measure(args: list[str], cwd: Path) -> Sample:
@@ -47,7 +50,7 @@ def measure(args: list[str], cwd: Path) -> Sample:
     if code not in (0, 1):  # 1 = policy violations, still a full preview
         stderr = process.stderr.read().decode() if process.stderr else ""
         raise SystemExit(f"aksflow {' '.join(args)} exited {code}: {stderr}")
-    return Sample(seconds, usage.ru_maxrss / 1024)
+    return Sample(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def best_of(runs: int, args: list[str], cwd: Path) -> Sample:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 GIT_ENV = {
@@ -47,3 +48,11 @@ def copy_project(source: Path, repo: Path, names: tuple[str, ...]) -> None:
             shutil.copy2(path, repo / name)
     for stack_file in source.glob("Pulumi.*.yaml"):
         shutil.copy2(stack_file, repo / stack_file.name)
+
+
+def commit_scenarios(repo: Path, scenarios: Iterable[tuple[str, Callable[[Path], None]]]) -> None:
+    """Apply each scenario to ``repo`` in turn, committing and tagging it with its name."""
+    for name, apply in scenarios:
+        apply(repo)
+        commit(repo, name)
+        git(repo, "tag", name)

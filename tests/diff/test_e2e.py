@@ -150,10 +150,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     gitrepo.init(repo)
     gitrepo.copy_project(ROOT, repo, COPIED)
     gitrepo.commit(repo, "base")
-    for name, apply in SCENARIOS:
-        apply(repo)
-        gitrepo.commit(repo, name)
-        gitrepo.git(repo, "tag", name)
+    gitrepo.commit_scenarios(repo, SCENARIOS)
     return repo
 
 

@@ -136,10 +136,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
             gitrepo.git(repo, "checkout", "-q", "main")
         else:
             gitrepo.git(repo, "checkout", "-q", "-b", branch, "base")
-        for name, apply in scenarios:
-            apply(repo)
-            gitrepo.commit(repo, name)
-            gitrepo.git(repo, "tag", name)
+        gitrepo.commit_scenarios(repo, scenarios)
     return repo
 
 
