@@ -3,15 +3,23 @@
 # and put DIR on the job's PATH. The clusters are Entra-only (local accounts disabled): the
 # kubeconfig the program gives its Kubernetes provider runs `kubelogin get-token`, so every job
 # that previews or applies a stack's Helm releases needs it.
-# Bump KUBELOGIN_VERSION and KUBELOGIN_SHA256 together (the checksum of
-# kubelogin-linux-amd64.zip, published beside it in the release as kubelogin-linux-amd64.zip.sha256).
+# The pin below is the one place kubelogin's version lives; bump both lines together, from the
+# release's kubelogin-linux-amd64.zip.sha256. KUBELOGIN_VERSION and KUBELOGIN_SHA256 override it,
+# both or neither (the tests install a stand-in release that way).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-version="${KUBELOGIN_VERSION:?set KUBELOGIN_VERSION}"
-sha256="${KUBELOGIN_SHA256:?set KUBELOGIN_SHA256}"
+readonly PINNED_VERSION="v0.2.19"
+readonly PINNED_SHA256="ebaeff02aa899c5cae6a2b954b64fc02738185319df2570f7dc053451efa4b2f"
+
+if [[ -n "${KUBELOGIN_VERSION:-}${KUBELOGIN_SHA256:-}" ]] &&
+  [[ -z "${KUBELOGIN_VERSION:-}" || -z "${KUBELOGIN_SHA256:-}" ]]; then
+  die "set KUBELOGIN_VERSION and KUBELOGIN_SHA256 together, or neither"
+fi
+version="${KUBELOGIN_VERSION:-$PINNED_VERSION}"
+sha256="${KUBELOGIN_SHA256:-$PINNED_SHA256}"
 dest="${1:?usage: install-kubelogin.sh DIR}"
 [[ "$version" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "KUBELOGIN_VERSION must look like v0.2.19"
 [[ "$sha256" =~ ^[0-9a-f]{64}$ ]] || die "KUBELOGIN_SHA256 must be 64 hex digits"

@@ -570,3 +570,37 @@ def test_kubelogin_is_refused_on_a_checksum_mismatch(sandbox: Sandbox) -> None:
     result = sandbox.run([script("install-kubelogin.sh"), str(dest)], env)
     assert result.returncode != 0 and "checksum mismatch" in result.stderr
     assert not (dest / "kubelogin").exists()
+
+
+def test_kubelogin_uses_its_one_pin_unless_both_values_are_overridden(sandbox: Sandbox) -> None:
+    kubelogin_release(sandbox)
+    dest = sandbox.root / "tools"
+    pinned = sandbox.run([script("install-kubelogin.sh"), str(dest)], {})
+    # The stand-in archive is not the pinned release, so the pinned checksum refuses it.
+    assert pinned.returncode != 0 and "checksum mismatch" in pinned.stderr
+    assert "/releases/download/v0.2.19/" in sandbox.logged()[0]
+    for half in ({"KUBELOGIN_VERSION": "v9.9.9"}, {"KUBELOGIN_SHA256": "0" * 64}):
+        result = sandbox.run([script("install-kubelogin.sh"), str(dest)], half)
+        assert result.returncode != 0 and "together, or neither" in result.stderr, half
+    assert not (dest / "kubelogin").exists()
+
+
+def test_pulumi_cli_version_is_the_sdk_pin_in_the_lock(sandbox: Sandbox) -> None:
+    repo = SCRIPTS.parent.parent
+    result = sandbox.run([script("pulumi-version.sh"), str(repo / "requirements.lock")])
+    sdk = next(
+        line.split("==", 1)[1]
+        for line in (repo / "requirements.lock").read_text(encoding="utf-8").splitlines()
+        if line.startswith("pulumi==")
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"version={sdk.strip()}\n"
+
+
+@pytest.mark.parametrize("lock", ["pulumi-policy==1.20.0\n", "pulumi>=3.200\n", ""])
+def test_pulumi_cli_version_fails_without_an_exact_pin(sandbox: Sandbox, lock: str) -> None:
+    path = sandbox.root / "requirements.lock"
+    path.write_text(lock, encoding="utf-8")
+    result = sandbox.run([script("pulumi-version.sh"), str(path)])
+    assert result.returncode != 0 and "no exact X.Y.Z pin" in result.stderr
+    assert result.stdout == ""
