@@ -62,6 +62,7 @@ __all__ = [
     "read_documents",
     "read_json",
     "read_yaml",
+    "yaml_error",
 ]
 
 
@@ -581,6 +582,32 @@ def read_documents(
     name = source or str(path)
     data = _read_bytes(path, name, limits)
     return parse_documents(data, name, limits=limits, kubernetes=kubernetes)
+
+
+def yaml_error(
+    data: bytes | str, source: str, exc: yaml.YAMLError, *, kubernetes: bool = False
+) -> str:
+    """A PyYAML error on ``data`` as one headline naming file, line and key, then its detail.
+
+    Where PyYAML still reads a document (its YAML 1.1 semantics are the ones that input needs),
+    its message leads with a generic line (``while parsing a flow node``) and names the line on
+    the third. The headline is what the one reader says of the same text,
+    ``<source>:<line>: <key path>: invalid YAML: <problem>``; PyYAML's own report follows,
+    indented, with its caret under the offending character.
+    """
+    headline = ""
+    try:
+        for _ in parse_documents(data, source, limits=MANIFEST_LIMITS, kubernetes=kubernetes):
+            pass
+    except YamlError as located:
+        headline = str(located)
+    if not headline:  # the one reader accepts what PyYAML refused (e.g. an unknown tag)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or "malformed"
+        headline = f"{source}{line}: invalid YAML: {problem}"
+    detail = re.sub(r'in "<[a-z ]+>", ', "at ", str(exc))  # PyYAML's name for a string
+    return "\n".join([headline, *(f"  {line}" for line in detail.splitlines() if line.strip())])
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

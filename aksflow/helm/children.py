@@ -33,6 +33,7 @@ import yaml
 from aksflow.errors import RenderError
 from aksflow.helm.kinds import builtin_scope, type_token
 from aksflow.helm.render import RenderedObject
+from aksflow.yamlio import yaml_error
 
 DEPENDS_ON = "config.kubernetes.io/depends-on"
 APPLY_TIME_MUTATION = "config.kubernetes.io/apply-time-mutation"
@@ -280,18 +281,27 @@ def register_order(
     _crd_edges(manifests, ids, add_edge)
     _namespace_edges(manifests, ids, add_edge)
     id_set = set(ids)
-    for obj_id, manifest in zip(ids, manifests, strict=True):
+    templates = [obj.template for obj in objects]
+    for obj_id, manifest, template in zip(ids, manifests, templates, strict=True):
         annotations = _string_annotations(manifest)
         if DEPENDS_ON in annotations:
-            errors += _depends_on_edges(obj_id, annotations[DEPENDS_ON], id_set, add_edge)
-    for obj_id, manifest in zip(ids, manifests, strict=True):
+            found = _depends_on_edges(obj_id, annotations[DEPENDS_ON], id_set, add_edge)
+            errors += [f"{template}: {error}" for error in found]
+    for obj_id, manifest, template in zip(ids, manifests, templates, strict=True):
         annotations = _string_annotations(manifest)
         if APPLY_TIME_MUTATION in annotations:
-            errors += _mutation_edges(obj_id, annotations[APPLY_TIME_MUTATION], id_set, add_edge)
+            found = _mutation_edges(obj_id, annotations[APPLY_TIME_MUTATION], id_set, add_edge)
+            errors += [f"{template}: {error}" for error in found]
     if errors:
+        # One headline naming the template, the object and the annotation; each further
+        # problem on its own line, then what failed (each may carry its parser's detail).
         raise RenderError(
-            "the rendered objects' dependencies are invalid (cli-utils DependencyGraph): "
-            + "; ".join(errors)
+            "\n".join(
+                [
+                    *errors,
+                    "  the rendered objects' dependencies are invalid (cli-utils DependencyGraph)",
+                ]
+            )
         )
     by_id = {obj_id: obj for obj_id, obj in zip(ids, objects, strict=True)}
     levels = [
@@ -402,10 +412,11 @@ def _mutation_edges(
 ) -> list[str]:
     """graph/depends.go:152-203 addApplyTimeMutationEdges (mutation/annotation.go)."""
     where = f"{source.reference()}: annotation {APPLY_TIME_MUTATION}"
+    text = _string(annotation)
     try:
-        substitutions = yaml.safe_load(_string(annotation)) or []
+        substitutions = yaml.safe_load(text) or []
     except yaml.YAMLError as exc:
-        return [f"{where}: {exc}"]
+        return [yaml_error(text, where, exc)]
     if not isinstance(substitutions, list) or not all(isinstance(s, dict) for s in substitutions):
         return [f"{where}: expected a list of field substitutions"]
     errors = []

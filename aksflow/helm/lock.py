@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from aksflow.errors import RenderError
+from aksflow.yamlio import yaml_error
 
 LOCK_FILE = "chart.lock.yaml"
 VENDOR_DIR = "charts"
@@ -54,9 +55,13 @@ def read_lock(app_dir: Path) -> ChartLock | None:
     if not path.is_file():
         return None
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise RenderError(f"{path}: unreadable lock file: {exc}") from exc
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RenderError(yaml_error(text, str(path), exc)) from None
     if not isinstance(data, dict):
         raise RenderError(f"{path}: expected a mapping with keys {', '.join(_LOCK_KEYS)}")
     for key in _LOCK_KEYS:

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from aksflow.errors import RenderError
+from aksflow.yamlio import yaml_error
 
 MODELLED = frozenset(
     {
@@ -92,10 +93,15 @@ def chart_options(
         raise RenderError(f"{label}: valueYamlFiles must be a list of assets")
     for index, asset in enumerate(files):
         where = f"{label}: valueYamlFiles[{index}]"
+        text = _asset_text(asset, working_dir, where)
         try:
-            loaded = yaml.safe_load(_asset_text(asset, working_dir, where))
+            loaded = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise RenderError(f"{where}: not YAML: {exc}") from None
+            # The file the asset names, so the headline reads `...[0]: extra.yaml:3: key: ...`.
+            path = getattr(asset, "path", None) or getattr(asset, "uri", None)
+            raise RenderError(
+                yaml_error(text, f"{where}: {path}" if path else where, exc)
+            ) from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import shutil
 import threading
@@ -32,9 +33,10 @@ from typing import Any, Protocol, TypeVar
 
 import yaml
 
-from aksflow.errors import RenderError
+from aksflow.errors import RenderError, YamlError
 from aksflow.helm import capabilities, kubeversion
 from aksflow.helm.lock import lock_for_archive, verify_archive
+from aksflow.yamlio import parse_json, read_yaml, yaml_error
 
 # Helm's releaseutil.SplitManifests separator (Go: `(?:^|\s*\n)---\s*`).
 HELM_SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
@@ -56,6 +58,29 @@ def _pointer_path(pointer: str) -> str:
 
 
 _ERROR_POSITION = re.compile(r"\((?P<path>[^():\s]+\.[A-Za-z]+)(?::\d+)*\)")
+# A template execution error (text/template ExecError), as Helm v3 prints it on one line and
+# Helm v4 over three: `web/templates/x.yaml:17:10: executing "web/templates/x.yaml" at
+# <.Values.a.b>: nil pointer ...`; an `include` nests one inside another, innermost last.
+_EXEC_POSITION = re.compile(
+    r"(?P<path>[\w.-]+(?:/[\w.-]+)*\.[A-Za-z]+):(?P<position>\d+(?::\d+)?):?\s+"
+    r'executing "[^"]*" at <(?P<at>[^>]*)>:'
+)
+
+# Helm's chart loader: `cannot load Chart.yaml: error converting YAML to JSON: yaml: line 5: x`
+# (loader/load.go) and its metadata check `validation: chart.metadata.version "x" is invalid`
+# (chart/metadata.go Validate).
+_CHART_LOAD_ERROR = re.compile(r"cannot load (?P<file>[\w./-]+): (?P<rest>.*)", re.DOTALL)
+_GO_YAML_LINE = re.compile(r"yaml: line (?P<line>\d+): (?P<problem>.+)")
+_CHART_METADATA_ERROR = re.compile(
+    r"validation: chart\.metadata\.(?P<key>\w+) (?P<problem>.+)", re.DOTALL
+)
+# helm template (v3): `YAML parse error on web/templates/x.yaml: error converting YAML to JSON:
+# yaml: line 22: did not find expected node content` (pkg/releaseutil/manifest_sorter.go).
+_RENDERED_YAML_ERROR = re.compile(
+    r"YAML parse error on (?P<path>\S+): (?:error converting YAML to JSON: )?(?P<problem>.+)",
+    re.DOTALL,
+)
+_HELM_DEBUG_HINT = "Use --debug flag to render out invalid YAML"
 
 T = TypeVar("T")
 
@@ -129,11 +154,78 @@ class _Context:
         """
         schema = self.chart_file("values.schema.json")
         found = [(m["pointer"], m["detail"].strip()) for m in _SCHEMA_VIOLATION.finditer(message)]
+        if "not valid against metaschema" in message:
+            # The schema itself is broken: the pointers are into values.schema.json.
+            lines = [f"{pointer or '(schema)'}: {detail}" for pointer, detail in found]
+            headline = f"{self.prefix}: {schema}: {lines[0] if lines else 'invalid'}"
+            lines = [f"{headline} (not a valid JSON Schema)", *_indented(message)]
+            return RenderError("\n".join(lines))
         if not found:
-            return self.error("values break values.schema.json", message, schema)
+            return self._unreadable_schema(schema, message)
         lines = [f"{_pointer_path(pointer)}: {detail}" for pointer, detail in found]
         headline = f"{self.prefix}: {lines[0]} (values break {schema})"
         return RenderError("\n".join([headline, *(f"  also {line}" for line in lines[1:])]))
+
+    def _unreadable_schema(self, schema: str, message: str) -> RenderError:
+        """Helm could not read values.schema.json (not JSON): name its line, Helm's words after."""
+        problem = next((ln for ln in reversed(message.splitlines()) if ln.strip()), message)
+        headline = f"{schema}: cannot read the schema: {problem.strip()}"
+        if self.chart.is_dir():
+            try:
+                parse_json((self.chart / "values.schema.json").read_bytes(), schema)
+            except YamlError as exc:  # "<schema>:<line>: invalid JSON: <problem>"
+                headline = f"{exc} ({problem.strip()})"
+            except OSError:
+                pass
+        return RenderError("\n".join([f"{self.prefix}: {headline}", *_indented(message)]))
+
+    def load_error(self, message: str) -> RenderError:
+        """Helm could not load the chart: the chart file (and its line or key) first.
+
+        ``cannot load Chart.yaml: error converting YAML to JSON: yaml: line 5: <problem>``
+        becomes ``<chart>/Chart.yaml:5: invalid YAML: <problem>``; Helm's metadata check
+        ``validation: chart.metadata.version "x" is invalid`` names the Chart.yaml key.
+        """
+        message = message.strip()
+        loading = _CHART_LOAD_ERROR.match(message)
+        if loading is not None:
+            file = self.chart_file(loading["file"])
+            rest = loading["rest"]
+            at_line = _GO_YAML_LINE.search(rest)
+            if at_line is not None and self.chart.is_dir():
+                try:  # the one reader names the key as well as the line
+                    read_yaml(self.chart / loading["file"], source=file)
+                except YamlError as exc:
+                    return RenderError(f"{self.prefix}: {exc}\n  {message}")
+            if at_line is not None:
+                return RenderError(
+                    f"{self.prefix}: {file}:{at_line['line']}: invalid YAML: {at_line['problem']}"
+                    f"\n  {message}"
+                )
+            return RenderError(f"{self.prefix}: {file}: cannot load chart: {rest}")
+        invalid = _CHART_METADATA_ERROR.match(message)
+        if invalid is not None:
+            file = self.chart_file("Chart.yaml")
+            return RenderError(f"{self.prefix}: {file}: {invalid['key']}: {invalid['problem']}")
+        return self.error("cannot load chart", message)
+
+    def template_error(self, message: str) -> RenderError:
+        """A template error with the template file, line and failing expression in the headline.
+
+        Helm v4 spreads a nil-pointer error over three lines, the expression on the second;
+        the headline becomes ``app web (dev): <chart>/templates/x.yaml:17:10: <.Values.a.b>:
+        template error: nil pointer ...`` (the innermost template of an ``include`` chain).
+        """
+        found = list(_EXEC_POSITION.finditer(message))
+        if not found:
+            return self.error("template error", message, self.file_in_message(message))
+        last = found[-1]
+        what = " ".join(message[last.end() :].split()) or "failed"
+        where = f"{self.template_path(last['path'])}:{last['position']}"
+        headline = f"{self.prefix}: {where}: <{last['at']}>: template error: {what}"
+        if len(found) == 1 and "\n" not in message.strip():
+            return RenderError(headline)
+        return RenderError("\n".join([headline, *_indented(message)]))
 
     def template_path(self, helm_path: str) -> str:
         """``web/templates/x.yaml`` (chart-name-first, as Helm names it) -> project path."""
@@ -200,6 +292,11 @@ def _check_kube_version(ctx: _Context, metadata: Mapping[str, Any]) -> None:
         )
 
 
+def _indented(message: str) -> list[str]:
+    """Helm's own report under a headline: each non-blank line, indented."""
+    return [f"  {line.rstrip()}" for line in message.strip().splitlines() if line.strip()]
+
+
 def _chart_yaml(ctx: _Context) -> str:
     return ctx.chart_file("Chart.yaml")
 
@@ -216,7 +313,9 @@ def _documents(ctx: _Context, template: str, text: str) -> list[RenderedObject]:
         try:
             manifest = yaml.safe_load(doc)
         except yaml.YAMLError as exc:
-            raise ctx.error("invalid YAML in rendered template", str(exc), template) from None
+            # Lines count in the rendered document, not the template source.
+            located = yaml_error(doc, f"{template} (rendered)", exc, kubernetes=True)
+            raise RenderError(f"{ctx.prefix}: {located}") from None
         if manifest is None or manifest == {}:
             # A document holding only comments, or an empty object: the provider's decoder
             # skips both (pulumi-kubernetes yaml/v2/yaml.go:128-131 yamlDecode).
@@ -311,7 +410,7 @@ class HelmPythonRenderer:
         try:
             chart = helm_python.Chart.load(ctx.chart)
         except helm_python.HelmError as exc:
-            raise ctx.error("cannot load chart", exc.detail) from None
+            raise ctx.load_error(exc.detail) from None
         with chart:
             try:
                 metadata = chart.metadata
@@ -337,9 +436,7 @@ class HelmPythonRenderer:
             except helm_python.HelmValuesError as exc:
                 raise ctx.schema_error(exc.detail) from None
             except helm_python.HelmError as exc:
-                raise ctx.error(
-                    "template error", exc.detail, ctx.file_in_message(exc.detail)
-                ) from None
+                raise ctx.template_error(exc.detail) from None
         objects: list[RenderedObject] = []
         for crd in crds if request.include_crds else ():
             objects += _documents(ctx, ctx.template_path(crd["filename"]), crd["data"])
@@ -371,6 +468,9 @@ class Pyhelm3Renderer:
         if not Path(path).is_file():
             raise RenderError(f"--helm: {helm_binary}: no such executable")
         self.binary = path
+        # pyhelm3 logs "command failed: <command line>" as a warning; with no handler set it
+        # would print above the error's headline. The failure is reported as a RenderError.
+        logging.getLogger("pyhelm3.command").setLevel(logging.ERROR)
         self._command = pyhelm3.Command(executable=path)
         try:
             # Client() checks the executable and reads its version (a synchronous call).
@@ -418,12 +518,23 @@ class Pyhelm3Renderer:
 
     @staticmethod
     def _error(ctx: _Context, stderr: str) -> RenderError:
-        message = stderr.strip().removeprefix("Error: ")
+        # The helm CLI's hint is about its own --debug, not aksflow's: it would only mislead.
+        message = stderr.strip().removeprefix("Error: ").replace(_HELM_DEBUG_HINT, "").strip()
         if "values don't meet the specifications" in message:
             return ctx.schema_error(message)
         if "kubeVersion" in message:
             return ctx.error("Chart.yaml kubeVersion", message, _chart_yaml(ctx))
-        return ctx.error("template error", message, ctx.file_in_message(message))
+        if message.startswith(("cannot load ", "validation: ")):
+            return ctx.load_error(message)
+        parse_error = _RENDERED_YAML_ERROR.match(message)
+        if parse_error is not None:
+            where = f"{ctx.template_path(parse_error['path'])} (rendered)"
+            problem = parse_error["problem"]
+            at_line = _GO_YAML_LINE.match(problem)
+            if at_line is not None:
+                where, problem = f"{where}:{at_line['line']}", at_line["problem"]
+            return RenderError(f"{ctx.prefix}: {where}: invalid YAML: {problem}")
+        return ctx.template_error(message)
 
 
 def _run_sync(coroutine: Coroutine[Any, Any, T]) -> T:

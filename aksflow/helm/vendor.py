@@ -34,6 +34,7 @@ import yaml
 from aksflow.errors import ConfigError, RenderError
 from aksflow.helm.declarations import DECLARATION, AppDeclaration, load_declarations
 from aksflow.helm.lock import VENDOR_DIR, ChartLock, read_lock, sha256_digest, write_lock
+from aksflow.yamlio import yaml_error
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
@@ -128,10 +129,11 @@ def _fetch_from_index(
     http: httpx.Client, repository: str, name: str, version: str, where: str
 ) -> bytes:
     index_url = f"{repository}/index.yaml"
+    content = _get(http, index_url, where).content
     try:
-        index = yaml.safe_load(_get(http, index_url, where).content)
+        index = yaml.safe_load(content)
     except yaml.YAMLError as exc:
-        raise RenderError(f"{where}: {index_url} is not valid YAML: {exc}") from None
+        raise RenderError(f"{where}: {yaml_error(content, index_url, exc)}") from None
     entries = (index or {}).get("entries") if isinstance(index, dict) else None
     if not isinstance(entries, dict) or name not in entries:
         raise RenderError(f"{where}.name: no chart {name!r} in {index_url}")
@@ -234,11 +236,16 @@ def _check_archive(data: bytes, name: str, version: str, where: str) -> None:
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
             member = archive.extractfile(f"{name}/Chart.yaml")
-            metadata = yaml.safe_load(member.read()) if member else None
-    except (tarfile.TarError, KeyError, OSError, yaml.YAMLError) as exc:
+            text = member.read() if member else b""
+    except (tarfile.TarError, KeyError, OSError) as exc:
         raise RenderError(
             f"{where}: the download is not a chart archive holding {name}/Chart.yaml: {exc}"
         ) from None
+    try:
+        metadata = yaml.safe_load(text) if text else None
+    except yaml.YAMLError as exc:
+        located = yaml_error(text, f"{name}/Chart.yaml in the download", exc)
+        raise RenderError(f"{where}: {located}") from None
     if not isinstance(metadata, dict):
         raise RenderError(f"{where}: {name}/Chart.yaml in the download is not a mapping")
     found = (str(metadata.get("name")), str(metadata.get("version")))

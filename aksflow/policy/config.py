@@ -124,10 +124,11 @@ def reconcile(
             _validator(json.dumps(schema, sort_keys=True)).iter_errors(settings.properties)
         )
         if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path) or "(object)"
-            raise ConfigError(
-                f"{source}: policy {name!r} config is invalid at {where}: {error.message}"
+            # The key path first, as every config error names it: `<file>: <policy>.<key>: ...`.
+            where = "".join(
+                f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
             )
+            raise ConfigError(f"{source}: {name}{where}: {error.message}")
         result[name] = settings
     return result
 

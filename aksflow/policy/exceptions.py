@@ -278,10 +278,11 @@ def load_exceptions(path: Path, *, source: str | None = None) -> tuple[PolicyExc
 def check_policies(exceptions: Iterable[PolicyException], known: Iterable[str], pack: str) -> None:
     """A typo in a policy name would silently except nothing: refuse unknown names."""
     names = set(known)
-    for exc in exceptions:
+    for index, exc in enumerate(exceptions):  # the file's entries, in order
         if exc.policy not in names:
             raise ConfigError(
-                f"{exc.source}:{exc.line}: policy: unknown policy {exc.policy!r} (pack {pack})"
+                f"{exc.source}:{exc.line}: exceptions[{index}].policy: unknown policy "
+                f"{exc.policy!r} (pack {pack})"
             )
 
 

@@ -13,15 +13,16 @@ import functools
 import runpy
 import sys
 import threading
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi_policy
 import pulumi_policy.policy
-import yaml
 
-from aksflow.errors import PolicyError
+from aksflow.errors import PolicyError, YamlError
+from aksflow.yamlio import read_yaml
 
 _LOCK = threading.Lock()
 
@@ -69,12 +70,13 @@ class _CapturingPolicyPack:
 
 def _pack_version(pack_dir: Path) -> str:
     meta = pack_dir / "PulumiPolicy.yaml"
+    if not meta.exists():
+        raise PolicyError(f"{meta}: not a policy pack (PulumiPolicy.yaml is missing)")
     try:
-        data = yaml.safe_load(meta.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PolicyError(f"{meta}: not a policy pack (PulumiPolicy.yaml is missing)") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyError(f"{meta}: unreadable: {exc}") from exc
+        # The one YAML reader (go-yaml v3, as the CLI reads it): file, line and key first.
+        data = read_yaml(meta)
+    except YamlError as exc:
+        raise PolicyError(str(exc)) from None
     version = data.get("version") if isinstance(data, dict) else None
     # The SDK reports 0.0.1 unless PulumiPolicy.yaml names a version (as the CLI does).
     return str(version) if version else "0.0.1"
@@ -115,6 +117,29 @@ def load_pack(pack_dir: Path) -> LoadedPack:
     return _load_pack(pack_dir, _fingerprint(pack_dir))
 
 
+def _load_failure(main: Path, pack_dir: Path, exc: Exception) -> PolicyError:
+    """The pack's own file and line that raised (or failed to compile) first, then the rest.
+
+    A SyntaxError names its file; otherwise the innermost traceback frame inside the pack.
+    """
+    where = f"{main}"
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = f"{exc.filename}:{exc.lineno}" if exc.lineno else exc.filename
+        text = exc.msg
+    else:
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if Path(f.filename).is_relative_to(pack_dir)
+        ]
+        if frames:
+            where = f"{frames[-1].filename}:{frames[-1].lineno}"
+        text = str(exc)
+    first, *rest = text.splitlines() or [""]
+    headline = f"{where}: the policy pack failed to load: {type(exc).__name__}: {first}".rstrip()
+    return PolicyError("\n".join([headline, *(f"  {line}" for line in rest)]))
+
+
 @functools.lru_cache(maxsize=8)
 def _load_pack(pack_dir: Path, fingerprint: tuple[tuple[str, int, int], ...]) -> LoadedPack:
     del fingerprint  # part of the cache key only
@@ -134,7 +159,7 @@ def _load_pack(pack_dir: Path, fingerprint: tuple[tuple[str, int, int], ...]) ->
         except _Captured as cap:
             captured = cap.kwargs
         except Exception as exc:
-            raise PolicyError(f"{main}: the policy pack failed to load: {exc!r}") from exc
+            raise _load_failure(main, pack_dir, exc) from exc
         finally:
             pulumi_policy.PolicyPack, pulumi_policy.policy.PolicyPack = saved  # type: ignore[misc]
             sys.path[:] = saved_path

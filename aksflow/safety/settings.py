@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from aksflow.environments import load_environments
 from aksflow.errors import ConfigError, ProjectError
+from aksflow.yamlio import read_yaml
 
 FILE = "safety.yaml"
 _KEYS = ("costIncreaseLimit", "logIngestionGbPerDay", "vcpuQuota")
@@ -85,10 +84,8 @@ def load(project_dir: Path) -> dict[str, EnvironmentSafety]:
     path = project_dir / FILE
     if not path.is_file():
         return {}
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{FILE}: cannot read: {exc}") from None
+    # The one YAML reader: errors name the file, line and key (never a parser's preamble).
+    doc = read_yaml(path, source=FILE)
     found = parse(doc)
     try:
         known = load_environments(project_dir).names
