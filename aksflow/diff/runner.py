@@ -7,17 +7,27 @@ current one, only the project is the revision's.
 
 ``judge``: ``aksflow policy verdict``, the trusted gate, with the BASE revision's aksflow on
 ``PYTHONPATH`` (``code_root``) when the base carries one, else this aksflow.
+
+Each child is ``python -m aksflow ...`` with that ``PYTHONPATH``, but forked from the diff's
+fork server (:mod:`aksflow.diff.zygote`, started by :meth:`SubprocessPreviewRunner.session`),
+which has imported the third-party floor once and no revision's code: the children skip the
+floor's imports, and each still imports its own revision's ``aksflow``, ``infra`` and pack.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import selectors
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
-from collections.abc import Sequence
-from contextlib import suppress
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +36,8 @@ import aksflow
 from aksflow import interrupts
 from aksflow.errors import EXIT_BUG, EXIT_INPUT, AksflowError
 from aksflow.parallel import available_cpus
+
+ZYGOTE = Path(__file__).with_name("zygote.py")
 
 
 class PreviewFailed(AksflowError):  # noqa: N818 - reads as what happened
@@ -52,6 +64,10 @@ class PreviewRunner(Protocol):
 
     def judge(self, code_root: Path | None, request: Path, out_dir: Path) -> PreviewOutcome:
         """Run the trusted gate on ``request`` with ``code_root``'s aksflow; 0/1 like preview."""
+        ...
+
+    def session(self, workdir: Path) -> AbstractContextManager[None]:
+        """The span of one diff (``workdir`` is its temporary folder): runs share set-up."""
         ...
 
 
@@ -83,6 +99,7 @@ class SubprocessPreviewRunner:
         self.helm = helm
         self.python = python
         self.timeout = timeout
+        self._server: ForkServer | None = None
         # Base and head preview side by side: each gets its share of the CPUs, so neither
         # forks workers that only compete with the other's (and pay the imports again).
         self.jobs = max(1, available_cpus() // 2)
@@ -110,38 +127,178 @@ class SubprocessPreviewRunner:
         command = self.judge_command(request, out_dir)
         return self._child(command, code_root, out_dir, "the base's policy gate")
 
+    @contextmanager
+    def session(self, workdir: Path) -> Iterator[None]:
+        """Children started inside fork from one fork server running in ``workdir``."""
+        _CHILDREN.reset()
+        server = ForkServer(self.python, workdir)
+        self._server = server
+        try:
+            yield
+        finally:
+            self._server = None
+            server.close()
+
     def _child(
         self, command: list[str], code_root: Path | None, out_dir: Path, what: str
     ) -> PreviewOutcome:
         package_root = str(code_root or Path(aksflow.__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (package_root, env.get("PYTHONPATH", "")) if p
+        pythonpath = os.pathsep.join(
+            p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p
         )
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        with subprocess.Popen(
-            command,
-            cwd=out_dir.parent,  # neither checkout: `-m aksflow` must not pick a revision's
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            start_new_session=True,  # its own process group: an interrupt ends its workers too
-        ) as child:
+        with ExitStack() as stack:
+            server = self._server or stack.enter_context(
+                _closing(ForkServer(self.python, out_dir.parent))
+            )
+            # `python -m aksflow ARGS` from a neutral directory: neither checkout, so the
+            # tool is the one on PYTHONPATH (``package_root``).
+            child = server.start(
+                command[3:], cwd=out_dir.parent, path=[package_root], pythonpath=pythonpath
+            )
             _CHILDREN.add(child)
             try:
-                _, stderr = child.communicate(timeout=self.timeout)
+                code, stderr = child.communicate(self.timeout)
             except subprocess.TimeoutExpired:
-                _signal_group(child, signal.SIGKILL)
-                child.communicate()
+                if child.pid is not None:
+                    child.signal(signal.SIGKILL)
+                    child.communicate(None)
                 return PreviewOutcome(2, out_dir, f"{what}: timed out after {self.timeout:.0f} s")
             finally:
                 _CHILDREN.discard(child)
-        code = child.returncode
+            if code is None:  # the fork server itself failed: its status stands for the child
+                code, stderr = server.failure()
         message = "" if code in (0, 1) else f"{what}: {_failure(code, stderr)}"
         return PreviewOutcome(code, out_dir, message)
+
+
+@contextmanager
+def _closing(server: ForkServer) -> Iterator[ForkServer]:
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+class ForkServer:
+    """The diff's fork server (:mod:`aksflow.diff.zygote`): one per diff, in ``workdir``.
+
+    It imports the third-party floor while the caller sets up the worktrees; each child is
+    then forked from it rather than started as a fresh interpreter.
+    """
+
+    def __init__(self, python: str, workdir: Path) -> None:
+        self._lock = threading.Lock()
+        # Its own stderr goes to an unnamed file, read only if it fails.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with theirs:
+            self._process = subprocess.Popen(
+                [python, "-P", str(ZYGOTE), str(workdir)],
+                cwd=workdir,
+                stdin=theirs.fileno(),
+                stdout=subprocess.DEVNULL,
+                stderr=self._log,
+                start_new_session=True,  # an interrupt is for the parent to pass on
+            )
+
+    def start(self, argv: list[str], *, cwd: Path, path: list[str], pythonpath: str) -> ForkedChild:
+        """Start ``python -m aksflow ARGV`` in ``cwd`` with ``path`` first on ``sys.path``."""
+        request = {"argv": argv, "cwd": str(cwd), "path": path, "env": {"PYTHONPATH": pythonpath}}
+        stderr_r, stderr_w = os.pipe()
+        status_r, status_w = os.pipe()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        try:
+            # OSError: it is gone, and the status pipe's end of file will say so.
+            with self._lock, suppress(OSError):
+                socket.send_fds(
+                    self._channel,
+                    [json.dumps(request).encode()],
+                    [devnull, devnull, stderr_w, status_w],
+                )
+        finally:
+            for fd in (devnull, stderr_w, status_w):
+                os.close(fd)
+        return ForkedChild(stderr_r, status_r)
+
+    def failure(self) -> tuple[int, str]:
+        """The fork server's own exit status and stderr, once it has ended."""
+        code = self._process.wait()
+        self._log.seek(0)
+        return code, self._log.read().decode(errors="replace")
+
+    def close(self) -> None:
+        """End of file on its socket ends it (and any child still running, with SIGTERM)."""
+        self._channel.close()
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._log.close()
+
+
+class ForkedChild:
+    """One child of the fork server: its stderr, and its status pipe (``pid N``, ``exit C``)."""
+
+    def __init__(self, stderr: int, status: int) -> None:
+        self._stderr = stderr
+        self._status = status
+        self._buffers: dict[int, bytearray] = {stderr: bytearray(), status: bytearray()}
+        self._open = {stderr, status}
+        self.pid: int | None = None
+        self.spawned = ""  # why it is a fresh interpreter rather than a fork, if it is
+        self.exited = threading.Event()
+        self.code: int | None = None
+
+    def communicate(self, timeout: float | None) -> tuple[int | None, str]:
+        """Read its stderr and status until both end; ``None`` as the code when the fork
+        server never reported an exit (it failed). TimeoutExpired after ``timeout`` s."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            for fd in self._open:
+                selector.register(fd, selectors.EVENT_READ)
+            while self._open:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise subprocess.TimeoutExpired("aksflow", timeout or 0)
+                for key, _ in selector.select(left):
+                    self._read(key.fd, selector)
+        self.exited.set()
+        return self.code, self._buffers[self._stderr].decode(errors="replace")
+
+    def _read(self, fd: int, selector: selectors.BaseSelector) -> None:
+        chunk = os.read(fd, 65536)
+        if chunk:
+            self._buffers[fd] += chunk
+        else:
+            selector.unregister(fd)
+            os.close(fd)
+            self._open.discard(fd)
+        if fd == self._status:
+            self._parse_status()
+
+    def _parse_status(self) -> None:
+        for line in self._buffers[self._status].decode().splitlines():
+            word, _, value = line.partition(" ")
+            if word == "pid" and self.pid is None:
+                pid, _, self.spawned = value.partition(" spawned: ")
+                self.pid = int(pid)
+                _CHILDREN.started(self)
+            elif word == "exit":
+                self.code = int(value)
+                self.exited.set()
+
+    def signal(self, sig: signal.Signals) -> None:
+        """Signal its whole process group (the child and the workers it forked)."""
+        if self.pid is not None:
+            with suppress(OSError):
+                os.killpg(self.pid, sig)
+
+    def __del__(self) -> None:
+        for fd in self._open:
+            with suppress(OSError):
+                os.close(fd)
 
 
 def _which(stacks: Sequence[str]) -> str:
@@ -161,41 +318,48 @@ def _failure(code: int, stderr: str) -> str:
 
 
 class _Children:
-    """Child previews still running, so an interrupt can end them (SIGTERM, SIGKILL after 10 s)."""
+    """Children still running, so an interrupt can end them (SIGTERM, SIGKILL after 10 s)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._live: set[subprocess.Popen[str]] = set()
+        self._live: set[ForkedChild] = set()
+        self._ending = False
 
-    def add(self, child: subprocess.Popen[str]) -> None:
+    def add(self, child: ForkedChild) -> None:
         with self._lock:
             self._live.add(child)
 
-    def discard(self, child: subprocess.Popen[str]) -> None:
+    def discard(self, child: ForkedChild) -> None:
         with self._lock:
             self._live.discard(child)
 
+    def reset(self) -> None:
+        """A new diff: an earlier interrupt (same process, e.g. in tests) is over."""
+        self._ending = False
+
+    def started(self, child: ForkedChild) -> None:
+        """Its pid is known: a child that starts after an interrupt is ended at once."""
+        if self._ending:
+            self._end([child])
+
     def terminate(self) -> None:
+        self._ending = True
         with self._lock:
             live = list(self._live)
-        for child in live:  # the child cleans up its staged output and exits 143
-            _signal_group(child, signal.SIGTERM)
-        if live:
-            threading.Thread(target=self._kill_later, args=(live,), daemon=True).start()
+        self._end(live)
+
+    def _end(self, children: list[ForkedChild]) -> None:
+        for child in children:  # the child cleans up its staged output and exits 143
+            child.signal(signal.SIGTERM)
+        if children:
+            threading.Thread(target=self._kill_later, args=(children,), daemon=True).start()
 
     @staticmethod
-    def _kill_later(children: list[subprocess.Popen[str]]) -> None:
+    def _kill_later(children: list[ForkedChild]) -> None:
         for child in children:
-            with suppress(subprocess.TimeoutExpired):
-                child.wait(timeout=10)
+            child.exited.wait(timeout=10)
             # Also the workers a preview forked: they hold its stderr pipe open.
-            _signal_group(child, signal.SIGKILL)
-
-
-def _signal_group(child: subprocess.Popen[str], sig: signal.Signals) -> None:
-    """Signal the child's whole process group (the child and the workers it forked)."""
-    with suppress(OSError):
-        os.killpg(child.pid, sig)
+            child.signal(signal.SIGKILL)
 
 
 _CHILDREN = _Children()

@@ -38,6 +38,25 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
+def _forked_children(pids: list[int]) -> list[int]:
+    """Those of ``pids`` whose parent is the diff's fork server (aksflow/diff/zygote.py)."""
+    servers = set()
+    for pid in pids:
+        try:
+            if b"zygote.py" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                servers.add(pid)
+        except OSError:
+            continue
+    return [pid for pid in pids if _parent(pid) in servers]
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_an_interrupted_diff_cleans_up(tmp_path: Path, sig: signal.Signals) -> None:
     repo = tmp_path / "repo"
@@ -65,8 +84,11 @@ def test_an_interrupted_diff_cleans_up(tmp_path: Path, sig: signal.Signals) -> N
         text=True,
     )
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # both previews running in their worktrees
-        if len(_worktrees(repo)) == 3 and len(_processes_mentioning(str(temp))) >= 2:
+    while time.monotonic() < deadline:  # both previews forked and running in their worktrees
+        if (
+            len(_worktrees(repo)) == 3
+            and len(_forked_children(_processes_mentioning(str(temp)))) >= 2
+        ):
             break
         assert diff.poll() is None, diff.communicate()[1]
         time.sleep(0.05)

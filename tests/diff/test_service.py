@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,9 @@ class FakeRunner:
             )
             worst = max(worst, 1 if any(v["level"] == "mandatory" for v in violations) else 0)
         return PreviewOutcome(worst, out_dir)
+
+    def session(self, workdir: Path) -> AbstractContextManager[None]:
+        return nullcontext()
 
     def judge(self, code_root: Path | None, request: Path, out_dir: Path) -> PreviewOutcome:
         """Stands in for the base's gate: the head's own reports are the verdict."""
