@@ -3,15 +3,22 @@
 Promotion order is the file's order. Every module that depends on an environment (the program's
 config, the Pod Security level, the policy config, app enablement, the stack listing the
 workflows build their matrices from) asks this module, never a literal list of names.
+
+Each environment may carry a profile, ``config:``: stack-config keys (``aksflow:skuTier``) with
+the values every stack of that environment starts from, over the program's base defaults
+(``infra/defaults.py``). Here only its shape is checked (a mapping of namespaced keys to plain
+values); the program knows its settings and checks names and values (``infra/config.py``), so
+an error there still names this file and the key path.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from aksflow.errors import ConfigError, ProjectError
@@ -21,7 +28,9 @@ ENVIRONMENTS_FILE = "environments.yaml"
 # A GitHub environment name, a file-name part and a config value at once: keep it plain.
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
-_FIELDS = ("name", "policyConfig", "podSecurity", "spotPools")
+_FIELDS = ("name", "policyConfig", "podSecurity", "spotPools", "config")
+# A stack-config key as Pulumi writes it in a stack file: <namespace>:<name>.
+_CONFIG_KEY = re.compile(r"^[A-Za-z][\w.-]*:[A-Za-z][\w.-]*$")
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,13 @@ class Environment:
     """Pod Security admission ``enforce`` level of the app namespaces."""
     spot_pools: bool
     """Whether User pools may run on spot VMs."""
+    config: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    """The profile: stack-config keys and the values this environment's stacks start from."""
+
+    @property
+    def config_key_path(self) -> str:
+        """The key path of the profile in ``environments.yaml`` (``environments[0].config``)."""
+        return f"environments[{self.rank}].config"
 
     @property
     def runner_variable(self) -> str:
@@ -81,6 +97,33 @@ def _fail(key: str, message: str) -> ConfigError:
     return ConfigError(f"{ENVIRONMENTS_FILE}: {key}: {message}")
 
 
+def _profile(key: str, value: Any) -> Mapping[str, Any]:
+    """The ``config:`` of one environment: its shape only (the program checks the values)."""
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, dict):
+        raise _fail(key, "must be a mapping of stack-config keys, e.g. aksflow:skuTier: Free")
+    for name, item in value.items():
+        if not isinstance(name, str) or not _CONFIG_KEY.match(name):
+            raise _fail(
+                f"{key}.{name}",
+                "must be a namespaced stack-config key as in a stack file, e.g. aksflow:skuTier",
+            )
+        if name.endswith(":environment"):
+            raise _fail(
+                f"{key}.{name}", "a profile cannot set the environment; each stack file names it"
+            )
+        if item is None:
+            raise _fail(f"{key}.{name}", "has no value (remove the key to use the base default)")
+        if isinstance(item, dict) and set(item) == {"secure"}:
+            raise _fail(
+                f"{key}.{name}",
+                "a secret belongs in a stack file (pulumi config set --secret), where the "
+                "stack's secrets provider can decrypt it",
+            )
+    return MappingProxyType(dict(value))
+
+
 def _environment(index: int, entry: Any) -> Environment:
     key = f"environments[{index}]"
     if not isinstance(entry, dict):
@@ -111,6 +154,7 @@ def _environment(index: int, entry: Any) -> Environment:
         policy_config=policy_config,
         pod_security=pod_security,
         spot_pools=spot_pools,
+        config=_profile(f"{key}.config", entry.get("config")),
     )
 
 

@@ -7,10 +7,11 @@ Where the value really comes from a stack file or an app's values file, this mod
 file's line and says how to change the value there:
 
 * Azure resources: a table maps the field to the stack config key that sets it
-  (``aksflow:nodePools[<i>].vmSize``, ``aksflow:privateCluster``); the key is looked up in
-  ``Pulumi.<stack>.yaml`` whatever its form (a pool as an object or an old one-line string).
-  A key the stack file does not set comes from the environment's defaults: the hint says to set
-  it, the location stays where the code sets the default.
+  (``aksflow:nodePools[<i>].vmSize``, ``aksflow:privateCluster``). The key is looked up in the
+  layer that supplies it (``infra/config.py`` merges them): ``Pulumi.<stack>.yaml`` when the
+  stack file sets it (a pool as an object or an old one-line string), else the profile of the
+  stack's environment in ``environments.yaml`` (``environments[<i>].config``). A key neither
+  sets comes from the base defaults in code: the hint says to set it in the stack file.
 * Objects a Helm chart renders: the field path is matched, by its longest key suffix, against
   the keys of ``values-<env>.yaml`` and then the chart's ``values.yaml``.
 
@@ -166,14 +167,59 @@ def find_line(path: Path, keys: Sequence[Segment]) -> tuple[int, int] | None:
     return (walked[1], walked[2]) if walked else None
 
 
-def _pool_index(path: Path, name: str) -> int | None:
-    """The index of pool ``name`` in the stack file's ``aksflow:nodePools`` (either form)."""
-    node = _root(path)
-    pools = _child(node, "config") if node is not None else None
-    pools = _child(pools[0], "aksflow:nodePools") if pools else None
-    if pools is None or not isinstance(pools[0], yaml.SequenceNode):
+ENVIRONMENTS_FILE = "environments.yaml"
+
+
+@dataclass(frozen=True)
+class _ConfigFile:
+    """A file holding stack config: its name, where ``config`` is in it, and how to call it."""
+
+    path: Path
+    prefix: tuple[Segment, ...]
+    where: str
+    """For a hint: ``Pulumi.prod.yaml`` or ``the prod profile in environments.yaml``."""
+
+    def sets(self, key: Segment) -> bool:
+        walked = _walk(self.path, [*self.prefix, key])
+        return walked is not None and walked[2] == len(self.prefix) + 1
+
+
+def _profile_prefix(root: Path, environment: str) -> tuple[Segment, ...] | None:
+    """``("environments", i, "config")`` of ``environment`` in environments.yaml."""
+    node = _root(root / ENVIRONMENTS_FILE)
+    listed = _child(node, "environments") if node is not None else None
+    if listed is None or not isinstance(listed[0], yaml.SequenceNode):
         return None
-    for index, item in enumerate(pools[0].value):
+    for index, item in enumerate(listed[0].value):
+        named = _child(item, "name")
+        if named and isinstance(named[0], yaml.ScalarNode) and named[0].value == environment:
+            return ("environments", index, "config")
+    return None
+
+
+def _layers(root: Path, stack: str, environment: str) -> list[_ConfigFile]:
+    """The files that may set a stack's config, the one that wins first."""
+    stack_file = root / f"Pulumi.{stack}.yaml"
+    layers = [_ConfigFile(stack_file, ("config",), stack_file.name)]
+    prefix = _profile_prefix(root, environment) if environment else None
+    if prefix is not None:
+        where = f"the {environment} profile in {ENVIRONMENTS_FILE}"
+        layers.append(_ConfigFile(root / ENVIRONMENTS_FILE, prefix, where))
+    return layers
+
+
+def _supplier(layers: Sequence[_ConfigFile], key: Segment) -> _ConfigFile | None:
+    """The layer whose value of ``key`` the stack gets (keys merge whole, the first wins)."""
+    return next((layer for layer in layers if layer.sets(key)), None)
+
+
+def _pool_index(layers: Sequence[_ConfigFile], key: str, name: str) -> int | None:
+    """The index of pool ``name`` in the ``aksflow:nodePools`` the stack gets (either form)."""
+    layer = _supplier(layers, key)
+    walked = _walk(layer.path, [*layer.prefix, key]) if layer else None
+    if walked is None or not isinstance(walked[0], yaml.SequenceNode):
+        return None
+    for index, item in enumerate(walked[0].value):
         if isinstance(item, yaml.MappingNode):
             named = _child(item, "name")
             if named and isinstance(named[0], yaml.ScalarNode) and named[0].value == name:
@@ -190,60 +236,89 @@ def _show(keys: Sequence[Segment]) -> str:
     return out
 
 
-def _in_stack_file(
-    root: Path, stack: str, candidates: Sequence[Sequence[Segment]]
+def _relative(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+
+
+def _in_config(
+    root: Path, stack: str, environment: str, candidates: Sequence[Sequence[Segment]]
 ) -> Source | None:
-    """The first candidate key set in the stack file, else a hint to set the first one."""
-    stack_file = root / f"Pulumi.{stack}.yaml"
-    name = stack_file.name
+    """Where the first candidate key the stack gets a value for is set, else a hint to set it.
+
+    Each candidate is looked up in the layer that supplies its top-level key: the stack file
+    when it sets the key, else the environment's profile.
+    """
+    layers = _layers(root, stack, environment)
+    stack_layer = layers[0]
     for keys in candidates:
-        walked = _walk(stack_file, ["config", *keys])
+        layer = _supplier(layers, keys[0])
+        if layer is None:
+            continue
+        walked = _walk(layer.path, [*layer.prefix, *keys])
         if walked is None:
             continue
         node, line, found = walked
+        depth = found - len(layer.prefix)
         # A pool written as one "name field=value" string holds all its fields on its line.
-        whole = found == len(keys) and isinstance(node, yaml.ScalarNode) and found > 2
-        if found == len(keys) + 1 or whole:
+        whole = depth == len(keys) - 1 and isinstance(node, yaml.ScalarNode) and depth > 1
+        if depth == len(keys) or whole:
             shown = _show(keys)
-            return Source(name, line, shown, f"change `{shown}` in {name}")
+            hint = f"change `{shown}` in {layer.where}"
+            if layer is not stack_layer:
+                hint += f" (every {environment} stack), or set it in {stack_layer.where}"
+            return Source(_relative(root, layer.path), line, shown, hint)
     if not candidates:
         return None
     shown = _show(candidates[0])
-    config = find_line(stack_file, ["config"])
+    layer = _supplier(layers, candidates[0][0])
+    if layer is not None:  # set in that layer, this field left to its default in code
+        walked = _walk(layer.path, [*layer.prefix, *candidates[0]])
+        line = walked[1] if walked else 1
+        return Source(_relative(root, layer.path), line, shown, f"set `{shown}` in {layer.where}")
+    config = find_line(stack_layer.path, ["config"])
     return Source(
-        name,
+        stack_layer.where,
         config[0] if config else 1,
         shown,
-        f"set `{shown}` in {name} (it is the environment's default now)",
+        f"set `{shown}` in {stack_layer.where} (it is the base default now)",
     )
 
 
 def _azure_source(
-    root: Path, stack: str, project: str, type_token: str, name: str, fields: Sequence[Segment]
+    root: Path,
+    stack: str,
+    environment: str,
+    project: str,
+    type_token: str,
+    name: str,
+    fields: Sequence[Segment],
 ) -> Source | None:
     def key(suffix: str) -> str:
         return f"{project}:{suffix}"
 
+    def located(candidates: Sequence[Sequence[Segment]]) -> Source | None:
+        return _in_config(root, stack, environment, candidates)
+
     text = _show(fields)
     if type_token == POOL and fields and isinstance(fields[0], str):
         candidates: list[list[Segment]] = []
-        index = _pool_index(root / f"Pulumi.{stack}.yaml", name)
+        index = _pool_index(_layers(root, stack, environment), key("nodePools"), name)
         pool_field = POOL_FIELDS.get(fields[0])
         if index is not None and pool_field:
             candidates.append([key("nodePools"), index, pool_field])
         if fields[0] in POOL_WIDE:
             candidates.append([key(POOL_WIDE[fields[0]])])
         if not candidates and index is not None:
-            return _in_stack_file(root, stack, [[key("nodePools"), index]])
-        return _in_stack_file(root, stack, candidates)
+            return located([[key("nodePools"), index]])
+        return located(candidates)
     if type_token == CLUSTER and fields[:2] == ["agentPoolProfiles", 0] and len(fields) > 2:
         system = SYSTEM_POOL.get(str(fields[2]))
-        return _in_stack_file(root, stack, [[key(system)]]) if system else None
+        return located([[key(system)]]) if system else None
     for prefix, stack_key in RESOURCE_KEYS.get(type_token, {}).items():
         if text == prefix or text.startswith(prefix + ".") or text.startswith(prefix + "["):
             rest = fields[len(parse_path(prefix)) :]
             item: list[Segment] = [rest[0]] if rest and isinstance(rest[0], int) else []
-            return _in_stack_file(root, stack, [[key(stack_key), *item]])
+            return located([[key(stack_key), *item]])
     return None
 
 
@@ -363,7 +438,9 @@ class Locator:
         if type_token.startswith("azure-native:"):
             name = str((resource.get("inputs") or {}).get("agentPoolName") or "")
             name = name or urn.rsplit("::", 1)[-1]
-            return _azure_source(self.root, self.stack, self.project, type_token, name, fields)
+            return _azure_source(
+                self.root, self.stack, self.environment, self.project, type_token, name, fields
+            )
         chart = self._chart_of(urn)
         if chart is None:
             return None

@@ -294,12 +294,10 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
         if not isinstance(key, str):
             raise ConfigError(f"{path.name}: config: {key!r}: keys must be strings")
         full = key if ":" in key else f"{project.name}:{key}"
-        namespace = full.split(":", 1)[0]
+        # pkg/workspace/config.go mergeConfig and validateStackConfigValues walk the keys
+        # Pulumi.yaml declares, so an undeclared key passes the CLI unchecked; the program checks
+        # its own settings' names (infra/config.py).
         decl = project.config.get(full)
-        if namespace == project.name and decl is None:
-            raise ConfigError(
-                f"{path.name}: {full}: not declared in {PROJECT_FILE} (check the spelling)"
-            )
         if isinstance(value, dict) and set(value) == {"secure"}:
             # Only the stack's secrets provider can decrypt this; offline it stays a secret.
             values[full] = SECRET_PLACEHOLDER
@@ -312,8 +310,14 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
                     f"{path.name}: {full}: must be encrypted (pulumi config set --secret)"
                 )
         values[full] = _encode(value)
-    # pkg/workspace/config.go: a project key without a default must be set by every stack.
-    missing = sorted(k for k, d in project.config.items() if d.required and k not in values)
+    # pkg/workspace/config.go mergeConfig: a key of the project's own namespace without a
+    # default must be set by every stack (`key.Namespace() == projectName`); another
+    # namespace's undefaulted key is simply left unset.
+    missing = sorted(
+        k
+        for k, d in project.config.items()
+        if d.required and k not in values and k.split(":", 1)[0] == project.name
+    )
     if missing:
         detail = project.config[missing[0]].description
         raise ConfigError(

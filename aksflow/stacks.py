@@ -14,6 +14,7 @@ from typing import Any
 
 from aksflow.environments import Environment, Environments, load_environments
 from aksflow.errors import AksflowError, ConfigError, YamlError
+from aksflow.profiles import effective_values
 from aksflow.project import Project, load_project, load_stack_config
 from aksflow.yamlio import read_yaml
 
@@ -56,7 +57,7 @@ def _entry(project: Project, envs: Environments, stack: str) -> StackEntry:
     return StackEntry(
         stack=stack,
         environment=environment,
-        location=config.values.get(f"{project.name}:location", ""),
+        location=effective_values(project, config, envs).get(f"{project.name}:location", ""),
         file=config.file,
     )
 

@@ -1,16 +1,20 @@
 """Typed stack configuration, parsed once and validated before any resource is declared.
 
-Pulumi hands the program every ``aksflow:*`` key already merged from ``Pulumi.yaml`` (the
-declared defaults: the secure, production shape) and ``Pulumi.<stack>.yaml`` (the deltas).
-:func:`load` turns that bag into frozen dataclasses; every rule raises :class:`StackConfigError`
-whose message names the stack file and the key path, e.g.
-``Pulumi.prod.yaml: aksflow:nodePools[1].maxCount: must be >= minCount (2)``.
+A stack's config is three layers, merged key by key (a later layer replaces a key's whole value):
+the base defaults in code (:mod:`infra.defaults`, the secure, production shape), the profile of
+the stack's environment (``config:`` in ``environments.yaml``) and the stack file
+``Pulumi.<stack>.yaml`` (what differs for that one stack). :func:`load` merges them and turns the
+result into frozen dataclasses; every rule raises :class:`StackConfigError` whose message names
+the file and the key path, e.g. ``Pulumi.prod.yaml: aksflow:nodePools[1].maxCount: must be >=
+minCount (2)``. A profile must be valid over the base by itself, and is checked first, so a bad
+profile value is reported at ``environments.yaml: environments[0].config.aksflow:<key>``.
 
-User node pools are YAML objects: ``Pulumi.yaml`` declares ``aksflow:nodePools`` as
-``type: array`` with ``items: {type: object}`` (pulumi ``sdk/go/common/workspace/project.go``
-accepts objects), so Pulumi only checks that each item is a map; every field is checked here.
-The environment (``aksflow:environment``) is one of ``environments.yaml``; its profile decides
-what differs by environment (spot pools, Pod Security level).
+``Pulumi.yaml`` declares only ``aksflow:environment`` (required, no default): the CLI merges
+declared defaults into the stack config before the program runs (pulumi
+``pkg/workspace/config.go`` ``mergeConfig``), which would hide the profile; and it does not check
+keys it does not declare, so names, types and values of every ``aksflow:*`` key are checked here.
+User node pools are YAML objects (a stack file may hold objects: pulumi
+``sdk/go/common/workspace/project.go`` ``ValidateConfigValue``); every field is checked here.
 """
 
 from __future__ import annotations
@@ -20,14 +24,15 @@ import ipaddress
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aksflow.environments import Environments, load_environments
+from aksflow.environments import ENVIRONMENTS_FILE, Environment, Environments, load_environments
 from aksflow.errors import ConfigError
+from infra.defaults import BASE, DEFAULTS_FILE
 
 NAMESPACE = "aksflow"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -161,26 +166,66 @@ class StackConfig:
 T = TypeVar("T")
 
 
-class _Reader:
-    """Reads typed values from the raw config bag, naming file and key in every error."""
+@dataclass(frozen=True)
+class _Layer:
+    """One config layer: the file its values are written in and the key path prefix there."""
 
-    def __init__(self, stack: str, raw: Mapping[str, str], secret_keys: frozenset[str]) -> None:
+    file: str
+    prefix: str = ""
+    """``environments[0].config.`` for a profile; empty for a stack file or the base."""
+    label: str = ""
+    """How an error's detail names it, e.g. ``the dev profile (environments.yaml: ...)``."""
+
+    def key(self, key: str) -> str:
+        """The key path of ``aksflow:<key>`` in this layer's file."""
+        return f"{self.prefix}{NAMESPACE}:{key}"
+
+
+_TOP_KEY = re.compile(r"^[A-Za-z]\w*")
+
+
+class _Reader:
+    """Reads typed values from the raw config bag, naming file and key in every error.
+
+    Errors are headed by ``blame``, the layer being checked; when the failing key's value came
+    from a lower layer (``origins``), a second line says where, so the reader knows which file
+    to edit.
+    """
+
+    def __init__(
+        self,
+        stack: str,
+        raw: Mapping[str, str],
+        secret_keys: frozenset[str],
+        blame: _Layer | None = None,
+        origins: Mapping[str, _Layer] | None = None,
+    ) -> None:
         self.stack = stack
-        self.file = f"Pulumi.{stack}.yaml"
+        self.blame = blame or _Layer(f"Pulumi.{stack}.yaml")
+        self.file = self.blame.file
         self.raw = raw
         self.secret_keys = secret_keys
+        self.origins = origins or {}
 
     def shown(self, key: str, value: object) -> str:
         """A value for an error message: secrets are never echoed."""
         return "[secret]" if f"{NAMESPACE}:{key}" in self.secret_keys else repr(value)
 
     def fail(self, key: str, message: str) -> StackConfigError:
-        return StackConfigError(f"{self.file}: {NAMESPACE}:{key}: {message}")
+        text = f"{self.file}: {self.blame.key(key)}: {message}"
+        top = _TOP_KEY.match(key)
+        origin = self.origins.get(f"{NAMESPACE}:{top.group(0)}") if top else None
+        if origin is not None and origin != self.blame:
+            text += (
+                f"\n{NAMESPACE}:{top.group(0) if top else key} comes from {origin.label}; "
+                f"set it in {self.file} to change it for this stack only"
+            )
+        return StackConfigError(text)
 
     def _get(self, key: str) -> str:
         full = f"{NAMESPACE}:{key}"
         if full not in self.raw:
-            raise self.fail(key, "missing (declare it in Pulumi.yaml with a default)")
+            raise self.fail(key, f"missing (every setting needs a base value in {DEFAULTS_FILE})")
         return self.raw[full]
 
     def string(self, key: str, choices: tuple[str, ...] = ()) -> str:
@@ -510,17 +555,58 @@ def _vnet_clear_of_overlay(reader: _Reader, vnet: str) -> None:
             )
 
 
+def _encode(value: Any) -> str:
+    """Pulumi's string encoding of a config value: strings as-is, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _check_names(layer: _Layer, keys: Iterable[str], *, profile: bool) -> None:
+    """Every ``aksflow:*`` key of a layer is a setting of the program (a typo fails here).
+
+    The CLI does not check keys ``Pulumi.yaml`` does not declare (pulumi
+    ``pkg/workspace/config.go`` ``mergeConfig`` walks the declared keys only), so this is the
+    one check of the names. A profile holds only the program's settings: provider config
+    (``azure-native:location``) reaches a provider only from the stack file.
+    """
+    for full in sorted(keys):
+        namespace, _, name = full.partition(":")
+        if namespace != NAMESPACE:
+            if profile:
+                raise StackConfigError(
+                    f"{layer.file}: {layer.prefix}{full}: a profile holds only {NAMESPACE}:* "
+                    "settings; provider config belongs in the stack file, where Pulumi reads it"
+                )
+            continue
+        if full in BASE or (name == "environment" and not profile):
+            continue
+        close = difflib.get_close_matches(full, list(BASE), n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise StackConfigError(
+            f"{layer.file}: {layer.prefix}{full}: not a setting of this program "
+            f"({hint}every setting and its base value is listed in {DEFAULTS_FILE})"
+        )
+
+
+def _profile_layer(profile: Environment) -> _Layer:
+    return _Layer(
+        ENVIRONMENTS_FILE,
+        f"{profile.config_key_path}.",
+        f"the {profile.name} profile ({ENVIRONMENTS_FILE}: {profile.config_key_path})",
+    )
+
+
 def load(
     stack: str,
     raw: Mapping[str, str],
     secret_keys: frozenset[str] = frozenset(),
     environments: Environments | None = None,
 ) -> StackConfig:
-    """Parse and validate the ``aksflow:*`` config of ``stack``.
+    """Parse and validate the ``aksflow:*`` config of ``stack``: base <- profile <- stack file.
 
-    ``raw`` maps full keys (``aksflow:skuTier``) to Pulumi's string encoding (structured
-    values as JSON), exactly as ``pulumi.Config`` stores them. ``environments`` defaults to
-    the project's ``environments.yaml``.
+    ``raw`` is the stack's own config: full keys (``aksflow:skuTier``) to Pulumi's string
+    encoding (structured values as JSON), exactly as ``pulumi.Config`` stores them.
+    ``environments`` defaults to the project's ``environments.yaml``, whose profile for the
+    stack's environment lies between the base defaults (:mod:`infra.defaults`) and ``raw``.
     """
     r = _Reader(stack, raw, secret_keys)
     envs = environments if environments is not None else load_environments(PROJECT_DIR)
@@ -537,6 +623,31 @@ def load(
             f"must be one of {', '.join(envs.names)} (got {r.shown('environment', environment)}; "
             "environments are defined in environments.yaml)",
         )
+    stack_layer = r.blame
+    profile_layer = _profile_layer(profile)
+    _check_names(stack_layer, raw, profile=False)
+    _check_names(profile_layer, profile.config, profile=True)
+
+    base = {key: _encode(value) for key, value in BASE.items()}
+    profiled = {key: _encode(value) for key, value in profile.config.items()}
+    # The profile over the base must hold by itself: a bad profile value is reported in
+    # environments.yaml, whichever stack found it.
+    _settings(_Reader(stack, {**base, **profiled}, frozenset(), profile_layer), profile)
+
+    own = {k: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:") and k in BASE}
+    base_layer = _Layer(DEFAULTS_FILE, label=f"the base defaults ({DEFAULTS_FILE})")
+    origins = {
+        **dict.fromkeys(base, base_layer),
+        **dict.fromkeys(profiled, profile_layer),
+        **dict.fromkeys(own, stack_layer),
+    }
+    merged = _Reader(stack, {**base, **profiled, **own}, secret_keys, stack_layer, origins)
+    return _settings(merged, profile)
+
+
+def _settings(r: _Reader, profile: Environment) -> StackConfig:
+    """The typed config from one merged bag; errors are headed by ``r.blame``."""
+    environment = profile.name
     zones = _zones(r, "availabilityZones", r.strings("availabilityZones"))
     private = r.boolean("privateCluster")
     ranges = r.strings("authorizedIpRanges")
@@ -588,7 +699,7 @@ def load(
     _vnet_clear_of_overlay(r, vnet)
 
     return StackConfig(
-        stack=stack,
+        stack=r.stack,
         environment=environment,
         pod_security=profile.pod_security,
         location=r.checked(

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from aksflow.diff.model import StackDiff, StackPlan
-from aksflow.environments import load_environments
+from aksflow.environments import Environments, load_environments
 from aksflow.errors import AksflowError
+from aksflow.profiles import effective_values
 from aksflow.project import load_project, load_stack_config
 from aksflow.safety import settings
 from aksflow.safety.analysis import StackSafety, analyze_stack, cross_stack
@@ -40,19 +41,25 @@ def stack_safety(
 
 
 def configured_versions(head_project: Path, skip: Sequence[str]) -> list[StackVersion]:
-    """Kubernetes versions of the head's other stacks, read from their stack config."""
+    """Kubernetes versions of the head's other stacks, from their effective config (stack
+    file over its environment's profile over the base defaults)."""
     try:
         project = load_project(head_project)
         stacks = [s for s in project.stacks() if s not in skip]
     except AksflowError:
         return []
+    try:
+        envs: Environments | None = load_environments(head_project)
+    except AksflowError:
+        envs = None  # each stack's preview reports a missing or broken file itself
     out = []
     for stack in stacks:
         try:
             config = load_stack_config(project, stack)
         except AksflowError:
             continue  # a broken stack file is reported by that stack's own preview
-        version = config.values.get(f"{project.name}:kubernetesVersion", "")
+        values = effective_values(project, config, envs)
+        version = values.get(f"{project.name}:kubernetesVersion", "")
         if version and f"{project.name}:kubernetesVersion" not in config.secret_keys:
             out.append(StackVersion(stack, config.environment, version, changed=False))
     return out

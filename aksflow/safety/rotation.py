@@ -28,8 +28,11 @@ import yaml
 
 from aksflow.diff.model import ResourceChange, Risk, StackPlan
 from aksflow.diff.replace import ReplaceTable
+from aksflow.environments import load_environments
+from aksflow.errors import AksflowError
 from aksflow.safety import inventory
 from aksflow.safety.inventory import Pool
+from aksflow.stacks import declared_environment
 
 POOL_NAME_MAX = 12  # AKS: 1-12 lowercase alphanumerics (Linux pools), starting with a letter
 WHY = (
@@ -135,21 +138,25 @@ def _entry_object(pool: Pool) -> dict[str, Any]:
 
 
 def _declared_pools(project_dir: Path | None, stack: str) -> list[Any]:
-    """The ``aksflow:nodePools`` entries as the stack file (else ``Pulumi.yaml``) writes them."""
+    """The ``aksflow:nodePools`` entries the stack gets, as written: its stack file's, else
+    its environment's profile's (environments.yaml); the base default is the program's."""
     if project_dir is None:
         return []
-    for path in (project_dir / f"Pulumi.{stack}.yaml", project_dir / "Pulumi.yaml"):
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            continue
-        config = doc.get("config") if isinstance(doc, Mapping) else None
-        pools = config.get("aksflow:nodePools") if isinstance(config, Mapping) else None
-        if isinstance(pools, Mapping):  # Pulumi.yaml declaration: look at its default
-            pools = pools.get("default")
-        if isinstance(pools, list) and pools:
-            return pools
-    return []
+    try:
+        doc = yaml.safe_load((project_dir / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        doc = None
+    config = doc.get("config") if isinstance(doc, Mapping) else None
+    pools = config.get("aksflow:nodePools") if isinstance(config, Mapping) else None
+    if isinstance(pools, list) and pools:
+        return pools
+    environment = declared_environment(project_dir, stack)
+    try:
+        profile = load_environments(project_dir).get(environment) if environment else None
+    except AksflowError:
+        profile = None
+    pools = profile.config.get("aksflow:nodePools") if profile is not None else None
+    return list(pools) if isinstance(pools, list) else []
 
 
 def _entry_name(entry: Any) -> str:
@@ -217,7 +224,7 @@ def _agent_pool_plan(
         system=False,
         reasons=tuple(reasons),
         stack_file=f"Pulumi.{stack}.yaml",
-        config=_stack_config(listed, bool(declared) and isinstance(declared[0], Mapping)),
+        config=_stack_config(listed, not declared or isinstance(declared[0], Mapping)),
         config_lang="yaml",
         steps=steps,
         commands=drain,

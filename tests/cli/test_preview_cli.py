@@ -70,7 +70,9 @@ def test_malformed_stack_file_exits_2_and_leaves_out_untouched(
 
 
 def test_wrong_type_exits_2_naming_file_and_key(project_copy: Path, tmp_path: Path) -> None:
-    (project_copy / "Pulumi.dev.yaml").write_text("config:\n  aksflow:privateCluster: maybe\n")
+    (project_copy / "Pulumi.dev.yaml").write_text(
+        "config:\n  aksflow:environment: dev\n  aksflow:privateCluster: maybe\n"
+    )
     code, _, err = invoke(
         "preview",
         "--project-dir",
@@ -81,15 +83,19 @@ def test_wrong_type_exits_2_naming_file_and_key(project_copy: Path, tmp_path: Pa
         str(tmp_path / "out"),
     )
     assert code == 2
-    assert "Pulumi.dev.yaml: aksflow:privateCluster: must be of type boolean (got string)" in err
+    # Pulumi.yaml declares no setting (a default there would hide the profile): the program
+    # checks the type, under the CLI as offline.
+    assert "Pulumi.dev.yaml: aksflow:privateCluster: must be true or false (got 'maybe')" in err
 
 
 def test_invalid_value_exits_2_with_the_key_path(project_copy: Path, tmp_path: Path) -> None:
     stack = project_copy / "Pulumi.prod.yaml"
     stack.write_text(
-        stack.read_text().replace(
-            "minCount: 0\n      maxCount: 6", "minCount: 2\n      maxCount: 1"
-        )
+        stack.read_text()
+        + "  aksflow:nodePools:\n"
+        + "    - {name: npuser01, vmSize: Standard_D4ds_v5}\n"
+        + "    - name: npbatch01\n      vmSize: Standard_D8ds_v5\n"
+        + "      minCount: 2\n      maxCount: 1\n"
     )
     code, _, err = invoke(
         "preview",

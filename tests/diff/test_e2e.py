@@ -35,18 +35,19 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def _pool_size(repo: Path) -> None:
+    # The dev profile's pool: every dev stack starts from it.
     _edit(
-        repo / "Pulumi.dev.yaml",
-        "      minCount: 1\n      maxCount: 3\n",
-        "      minCount: 2\n      maxCount: 4\n",
+        repo / "environments.yaml",
+        "          minCount: 1\n          maxCount: 3\n",
+        "          minCount: 2\n          maxCount: 4\n",
     )
 
 
 def _vm_size(repo: Path) -> None:
     _edit(
-        repo / "Pulumi.dev.yaml",
-        "      vmSize: Standard_D2ds_v5\n",
-        "      vmSize: Standard_D4ds_v5\n",
+        repo / "environments.yaml",
+        "          vmSize: Standard_D2ds_v5\n",
+        "          vmSize: Standard_D4ds_v5\n",
     )
 
 
@@ -85,26 +86,31 @@ def _nothing(repo: Path) -> None:
 
 def _prod_pool_replace(repo: Path) -> None:
     _edit(
-        repo / "Pulumi.prod.yaml",
-        "    - name: npuser01\n      vmSize: Standard_D4ds_v5\n",
-        "    - name: npuser01\n      vmSize: Standard_D8ds_v5\n",
+        repo / "environments.yaml",
+        "        - name: npuser01\n          vmSize: Standard_D4ds_v5\n          minCount: 3\n",
+        "        - name: npuser01\n          vmSize: Standard_D8ds_v5\n          minCount: 3\n",
     )
 
 
 def _new_pool(repo: Path) -> None:
     _edit(
-        repo / "Pulumi.dev.yaml",
-        "    - name: npuser01\n",
-        "    - name: npbatch02\n      vmSize: Standard_E4ds_v5\n      minCount: 0\n"
-        "      maxCount: 2\n    - name: npuser01\n",
+        repo / "environments.yaml",
+        "        - name: npuser01\n",
+        "        - name: npbatch02\n          vmSize: Standard_E4ds_v5\n          minCount: 0\n"
+        "          maxCount: 2\n        - name: npuser01\n",
     )
 
 
 def _single_zone(repo: Path) -> None:
-    _edit(
-        repo / "Pulumi.prod.yaml",
-        "    - name: npuser01\n      vmSize: Standard_D8ds_v5\n",
-        '    - name: npuser01\n      vmSize: Standard_D8ds_v5\n      zones: ["1"]\n',
+    # This one stack overrides the prod profile's pools (a stack value replaces the whole list).
+    stack_file = repo / "Pulumi.prod.yaml"
+    stack_file.write_text(
+        stack_file.read_text()
+        + "  aksflow:nodePools:\n"
+        + '    - name: npuser01\n      vmSize: Standard_D8ds_v5\n      zones: ["1"]\n'
+        + "      minCount: 3\n      maxCount: 10\n"
+        + "    - name: npbatch01\n      vmSize: Standard_D8ds_v5\n"
+        + "      minCount: 0\n      maxCount: 6\n"
     )
 
 
@@ -115,7 +121,7 @@ def _schema_error(repo: Path) -> None:
 
 
 def _broken_config(repo: Path) -> None:
-    _edit(repo / "Pulumi.dev.yaml", "      minCount: 2\n", "      minCount: 5\n")
+    _edit(repo / "environments.yaml", "          minCount: 2\n", "          minCount: 5\n")
 
 
 def _public_node_ip(repo: Path) -> None:
@@ -350,9 +356,12 @@ def test_broken_config_at_the_head_exits_2_naming_file_and_key(history: Path) ->
         history, "--out", str(out), "--base", "broken~1", "--head", "broken", "--stack", "dev"
     )
     assert done.returncode == 2, done.stderr
+    # The bad value is in the dev profile: the error names that file and the key path there.
     assert (
         "head broken" in done.stderr
-        and "Pulumi.dev.yaml" in done.stderr
+        and "environments.yaml: environments[0].config.aksflow:nodePools[1].maxCount: "
+        "must be >= minCount (5)"
+        in done.stderr
         and "Traceback" not in done.stderr
     )
     assert "the preview failed" in (out / "pr" / "comment.md").read_text()

@@ -64,9 +64,7 @@ def test_an_interrupted_diff_cleans_up(tmp_path: Path, sig: signal.Signals) -> N
     copy_project(repo)
     commit(repo, "base")
     stack = repo / "Pulumi.dev.yaml"
-    stack.write_text(
-        stack.read_text().replace("aksflow:skuTier: Free", "aksflow:skuTier: Standard")
-    )
+    stack.write_text(stack.read_text() + "  aksflow:skuTier: Standard\n")
     commit(repo, "head")
     temp = tmp_path / "tmp"
     temp.mkdir()

@@ -1,4 +1,10 @@
-"""What the CLI checks before a program runs: stack files, declared types, secure values."""
+"""What the CLI checks before a program runs: stack files, declared types, secure values.
+
+The shipped Pulumi.yaml declares only ``aksflow:environment`` (the settings' defaults are the
+program's, in layers: infra/defaults.py, environments.yaml profiles, stack files), so the type
+rules of the port (pulumi ``pkg/workspace/config.go``) are exercised with a project that declares
+typed keys of its own.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +32,43 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+TYPED_PROJECT = """\
+name: aksflow
+runtime: python
+config:
+  aksflow:environment:
+    type: string
+  aksflow:systemPoolMinCount:
+    type: integer
+    default: 3
+    description: Autoscaler minimum of the System pool.
+  aksflow:authorizedIpRanges:
+    type: array
+    items:
+      type: string
+    default: []
+  aksflow:nodePools:
+    type: array
+    items:
+      type: object
+    default: []
+    description: "User pools, one object each. Example: [{name: npuser01, vmSize: Standard_D4ds_v5}]"
+  aksflow:location:
+    type: string
+    default: westeurope
+  other:token:
+    type: string
+"""
+
+
+@pytest.fixture
+def typed(tmp_path: Path) -> Path:
+    """A project whose Pulumi.yaml declares typed keys with defaults (the port's rules)."""
+    (tmp_path / "Pulumi.yaml").write_text(TYPED_PROJECT)
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aksflow:environment: dev\n")
+    return tmp_path
+
+
 def test_unknown_stack_lists_the_known_ones(project: Path) -> None:
     with pytest.raises(
         ProjectError,
@@ -42,8 +85,8 @@ def test_malformed_yaml_names_file_and_line(project: Path) -> None:
         load_stack_config(load_project(project), "dev")
 
 
-def test_wrong_type_names_file_and_key(project: Path) -> None:
-    (project / "Pulumi.dev.yaml").write_text(
+def test_wrong_type_names_file_and_key(typed: Path) -> None:
+    (typed / "Pulumi.dev.yaml").write_text(
         "config:\n  aksflow:environment: dev\n  aksflow:systemPoolMinCount: three\n"
     )
     with pytest.raises(
@@ -51,29 +94,29 @@ def test_wrong_type_names_file_and_key(project: Path) -> None:
         match=r"^Pulumi.dev.yaml: aksflow:systemPoolMinCount: must be of type integer "
         r"\(got string\)\naksflow:systemPoolMinCount: Autoscaler minimum",
     ):
-        load_stack_config(load_project(project), "dev")
+        load_stack_config(load_project(typed), "dev")
 
 
-def test_wrong_item_type(project: Path) -> None:
-    (project / "Pulumi.dev.yaml").write_text(
+def test_wrong_item_type(typed: Path) -> None:
+    (typed / "Pulumi.dev.yaml").write_text(
         "config:\n  aksflow:environment: dev\n  aksflow:authorizedIpRanges:\n    - {name: a}\n"
     )
     with pytest.raises(
         ConfigError,
         match=r"aksflow:authorizedIpRanges\[0\]: must be of type string \(got object\)",
     ):
-        load_stack_config(load_project(project), "dev")
+        load_stack_config(load_project(typed), "dev")
 
 
 def test_the_old_node_pool_string_is_a_type_error_that_shows_the_object_form(
-    project: Path,
+    typed: Path,
 ) -> None:
-    (project / "Pulumi.dev.yaml").write_text(
+    (typed / "Pulumi.dev.yaml").write_text(
         "config:\n  aksflow:environment: dev\n  aksflow:nodePools:\n"
         "    - npuser01 vmSize=Standard_D4ds_v5 minCount=2\n"
     )
     with pytest.raises(ConfigError) as caught:
-        load_stack_config(load_project(project), "dev")
+        load_stack_config(load_project(typed), "dev")
     headline, detail = str(caught.value).split("\n", 1)
     assert headline == (
         "Pulumi.dev.yaml: aksflow:nodePools[0]: must be of type object (got string)"
@@ -97,12 +140,29 @@ def test_a_secure_environment_is_refused_without_echo(project: Path) -> None:
     assert "c2VjcmV0" not in str(caught.value)
 
 
-def test_undeclared_key_is_rejected(project: Path) -> None:
+def test_undeclared_keys_pass_the_cli_unchecked(project: Path) -> None:
+    """pkg/workspace/config.go mergeConfig walks only the declared keys: no check of others.
+
+    The program checks its own settings' names instead (tests/infra/test_profiles.py).
+    """
     (project / "Pulumi.dev.yaml").write_text(
-        "config:\n  aksflow:environment: dev\n  aksflow:skuTeir: Free\n"
+        "config:\n  aksflow:environment: dev\n  aksflow:skuTeir: Free\n  other:x: [1]\n"
     )
-    with pytest.raises(ConfigError, match=r"aksflow:skuTeir: not declared in Pulumi\.yaml"):
-        load_stack_config(load_project(project), "dev")
+    config = load_stack_config(load_project(project), "dev")
+    assert config.values == {
+        "aksflow:environment": "dev",
+        "aksflow:skuTeir": "Free",
+        "other:x": "[1]",
+    }
+
+
+def test_an_undefaulted_key_of_another_namespace_is_not_required(typed: Path) -> None:
+    """mergeConfig: only keys of the project's own namespace are missing configuration."""
+    config = load_stack_config(load_project(typed), "dev")
+    assert "other:token" not in config.values
+    (typed / "Pulumi.yaml").write_text(TYPED_PROJECT + "  aksflow:token:\n    type: string\n")
+    with pytest.raises(ConfigError, match=r"^Pulumi.dev.yaml: aksflow:token: missing"):
+        load_stack_config(load_project(typed), "dev")
 
 
 def test_config_must_be_a_mapping(project: Path) -> None:
@@ -111,11 +171,23 @@ def test_config_must_be_a_mapping(project: Path) -> None:
         load_stack_config(load_project(project), "dev")
 
 
-def test_defaults_fill_unset_keys_and_deltas_override(project: Path) -> None:
+def test_defaults_fill_unset_keys_and_deltas_override(typed: Path) -> None:
+    (typed / "Pulumi.dev.yaml").write_text(
+        "config:\n  aksflow:environment: dev\n  aksflow:location: northeurope\n"
+    )
+    config = load_stack_config(load_project(typed), "dev")
+    assert config.values["aksflow:location"] == "northeurope"  # the delta
+    assert config.values["aksflow:systemPoolMinCount"] == "3"  # the default, as Pulumi encodes it
+    assert config.values["aksflow:authorizedIpRanges"] == "[]"  # JSON, as Pulumi encodes it
+
+
+def test_the_shipped_stacks_get_only_their_own_values_from_the_cli(project: Path) -> None:
+    """No Pulumi.yaml default reaches a stack: the profile layer stays the program's to apply."""
     config = load_stack_config(load_project(project), "dev")
-    assert config.values["aksflow:skuTier"] == "Free"  # the delta
-    assert config.values["aksflow:location"] == "westeurope"  # the default
-    assert config.values["aksflow:availabilityZones"] == "[]"  # JSON, as Pulumi encodes it
+    assert config.values == {
+        "aksflow:environment": "dev",
+        "aksflow:vnetAddressSpace": "10.10.0.0/16",
+    }
 
 
 def test_secure_values_become_secret_placeholders(project: Path) -> None:
@@ -128,14 +200,27 @@ def test_secure_values_become_secret_placeholders(project: Path) -> None:
     assert config.secret_keys == {"aksflow:location"}
 
 
-def test_shipped_stack_files_hold_only_deltas() -> None:
+def test_pulumi_yaml_declares_only_the_environment_and_no_default() -> None:
+    """A declared default is merged before the program runs (mergeConfig), hiding the profile."""
     project = load_project(ROOT)
-    for stack in ("dev", "staging", "prod"):
-        import yaml
+    assert list(project.config) == ["aksflow:environment"]
+    assert project.config["aksflow:environment"].required
 
+
+def test_shipped_stack_files_hold_only_deltas() -> None:
+    """Each stack value differs from what its environment's profile over the base gives it."""
+    import yaml
+
+    from aksflow.environments import load_environments
+    from infra.defaults import BASE
+
+    envs = load_environments(ROOT)
+    for stack in ("dev", "staging", "prod"):
         deltas = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
         assert deltas["aksflow:environment"] == stack  # named explicitly, never inferred
+        profile = envs.require(stack, stack).config
         for key, value in deltas.items():
-            assert project.config[key].default != value, (
-                f"Pulumi.{stack}.yaml repeats the default of {key}"
-            )
+            if key == "aksflow:environment":
+                continue
+            inherited = profile.get(key, BASE[key])
+            assert inherited != value, f"Pulumi.{stack}.yaml repeats what {stack} gives {key}"

@@ -37,27 +37,24 @@ def _set(repo: Path, stack: str, key: str, value: Any) -> None:
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def _edit_pool(repo: Path, stack: str, name: str, **fields: Any) -> None:
-    path, doc = _stack_config(repo, stack)
-    pools = doc["config"]["aksflow:nodePools"]
-    for index, pool in enumerate(pools):
-        if isinstance(pool, dict) and pool.get("name") == name:
-            pool.update(fields)
-        elif isinstance(pool, str) and pool.split()[0] == name:
-            parts = dict(p.split("=", 1) for p in pool.split()[1:])
-            parts.update({k: str(v) for k, v in fields.items()})
-            pools[index] = " ".join([name, *(f"{k}={v}" for k, v in parts.items())])
+def _profile_pools(repo: Path, environment: str, change: Callable[[list[Any]], None]) -> None:
+    """Change the node pools of ``environment``'s profile (environments.yaml), its stacks' pools."""
+    path = repo / "environments.yaml"
+    doc = yaml.safe_load(path.read_text())
+    (entry,) = [e for e in doc["environments"] if e["name"] == environment]
+    change(entry["config"]["aksflow:nodePools"])
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def _add_pool(repo: Path, stack: str, name: str, **fields: Any) -> None:
-    path, doc = _stack_config(repo, stack)
-    pools = doc["config"]["aksflow:nodePools"]
-    if pools and isinstance(pools[0], dict):
-        pools.append({"name": name, **fields})
-    else:
-        pools.append(" ".join([name, *(f"{k}={v}" for k, v in fields.items())]))
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+def _edit_pool(repo: Path, environment: str, name: str, **fields: Any) -> None:
+    def edit(pools: list[Any]) -> None:
+        next(pool for pool in pools if pool["name"] == name).update(fields)
+
+    _profile_pools(repo, environment, edit)
+
+
+def _add_pool(repo: Path, environment: str, name: str, **fields: Any) -> None:
+    _profile_pools(repo, environment, lambda pools: pools.append({"name": name, **fields}))
 
 
 def _prod_vm_size(repo: Path) -> None:
