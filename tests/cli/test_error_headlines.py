@@ -229,28 +229,35 @@ CASES = [
     # --- the other inputs: already one headline, kept so -------------------------------------
     Case(
         "stack-file-type",
-        _replace(STACK, "aksflow:logRetentionDays: 30", "aksflow:logRetentionDays: abc"),
-        (f"{STACK}: aksflow:logRetentionDays: must be of type integer",),
-        detail="Log Analytics retention in days",
+        _append(STACK, "  aksflow:logRetentionDays: abc\n"),
+        (f"{STACK}: aksflow:logRetentionDays: must be an integer (got 'abc')",),
     ),
     Case(
         "stack-file-yaml",
-        _replace(STACK, "aksflow:defender: false", "aksflow:defender: [false"),
+        _append(STACK, "  aksflow:defender: [false\n"),
         (f"{STACK}:", "config.aksflow:defender[1]: invalid YAML"),
     ),
     Case(
         "stack-file-node-pool",
-        _replace(STACK, "minCount: 1\n      maxCount: 3", "minCount: x\n      maxCount: 3"),
+        _append(
+            STACK,
+            "  aksflow:nodePools:\n    - {name: np1, vmSize: Standard_D4ds_v5, minCount: x}\n",
+        ),
         (f"{STACK}: aksflow:nodePools[0].minCount: must be an integer",),
     ),
     Case(
         "pulumi-yaml-declaration",
         _replace(
             "Pulumi.yaml",
-            "  aksflow:location:\n    type: string",
-            "  aksflow:location:\n    type: text",
+            "  aksflow:environment:\n    type: string",
+            "  aksflow:environment:\n    type: text",
         ),
-        ("Pulumi.yaml: config.aksflow:location.type: must be one of",),
+        ("Pulumi.yaml: config.aksflow:environment.type: must be one of",),
+    ),
+    Case(
+        "environments-yaml-profile",
+        _replace("environments.yaml", "aksflow:skuTier: Free", "aksflow:skuTier: Gratis"),
+        ("environments.yaml: environments[0].config.aksflow:skuTier: must be one of",),
     ),
     Case(
         "environments-yaml",
