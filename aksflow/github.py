@@ -167,9 +167,13 @@ class GitHubClient:
     def _error(self, method: str, url: str, response: httpx.Response) -> GitHubError:
         status = response.status_code
         try:
-            detail = str(response.json().get("message", ""))
+            doc = response.json()
         except ValueError:
-            detail = response.text[:200]
+            doc = None
+        if isinstance(doc, Mapping):
+            detail = str(doc.get("message", ""))
+        else:  # an HTML error page or JSON of another shape: its first words, on one line
+            detail = " ".join(response.text[:200].split())
         if status == 401 or (status == 403 and self._wait_for(response) is None):
             return GitHubError(f"{method} {url}: {_permission_help(status)}: {detail}")
         if status == 404:

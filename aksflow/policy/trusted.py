@@ -86,39 +86,66 @@ def read_request(path: Path) -> tuple[Path, list[StackRequest]]:
             f"{path}: verdict request version {doc.get('version')!r}, this aksflow reads "
             f"{REQUEST_VERSION} (the base revision's aksflow is older or newer than the caller)"
         )
-    try:
-        stacks = [
+    if not isinstance(doc.get("project"), str):
+        raise PolicyError(f"{path}: project: missing or not a string (a malformed verdict request)")
+    if not isinstance(doc.get("stacks"), list):
+        raise PolicyError(f"{path}: stacks: missing or not a list (a malformed verdict request)")
+    stacks = []
+    for index, entry in enumerate(doc["stacks"]):
+        where = f"{path}: stacks[{index}]"
+        if not isinstance(entry, dict):
+            raise PolicyError(f"{where}: must be an object (a malformed verdict request)")
+        for key in ("stack", "environment", "state", "headReport"):
+            if not isinstance(entry.get(key), str):
+                raise PolicyError(
+                    f"{where}.{key}: missing or not a string (a malformed verdict request)"
+                )
+        stacks.append(
             StackRequest(
-                str(s["stack"]), str(s["environment"]), Path(s["state"]), Path(s["headReport"])
+                entry["stack"],
+                entry["environment"],
+                Path(entry["state"]),
+                Path(entry["headReport"]),
             )
-            for s in doc["stacks"]
-        ]
-        return Path(doc["project"]), stacks
-    except (KeyError, TypeError) as exc:
-        raise PolicyError(f"{path}: malformed verdict request ({exc!r})") from None
+        )
+    return Path(doc["project"]), stacks
 
 
 def _head_findings(doc: Mapping[str, Any], source: str) -> tuple[dict[str, str], list[Violation]]:
     """The head's reconciled levels and every finding it reported (excepted ones included)."""
+    where = "policies"
     try:
-        levels = {str(p["name"]): str(p["level"]) for p in doc.get("policies") or ()}
-        findings = [
-            Violation(
-                policy=str(v["policy"]),
-                level=str(v["level"]),
-                severity=str(v.get("severity") or "medium"),
-                urn=str(v.get("urn") or ""),
-                file=str(v.get("file") or ""),
-                line=int(v.get("line") or 1),
-                message=str(v.get("message") or ""),
-                resource_type=str(v.get("type") or ""),
-                unknown=bool(v.get("unknown", False)),
-                hint=str(v.get("hint") or ""),
-            )
-            for v in [*(doc.get("violations") or ()), *(doc.get("excepted") or ())]
-        ]
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise PolicyError(f"{source}: the head's policy report is malformed ({exc!r})") from None
+        levels = {}
+        for index, p in enumerate(doc.get("policies") or ()):
+            where = f"policies[{index}]"
+            levels[str(p["name"])] = str(p["level"])
+        findings = []
+        for key in ("violations", "excepted"):
+            for index, v in enumerate(doc.get(key) or ()):
+                where = f"{key}[{index}]"
+                findings.append(
+                    Violation(
+                        policy=str(v["policy"]),
+                        level=str(v["level"]),
+                        severity=str(v.get("severity") or "medium"),
+                        urn=str(v.get("urn") or ""),
+                        file=str(v.get("file") or ""),
+                        line=int(v.get("line") or 1),
+                        message=str(v.get("message") or ""),
+                        resource_type=str(v.get("type") or ""),
+                        unknown=bool(v.get("unknown", False)),
+                        hint=str(v.get("hint") or ""),
+                    )
+                )
+    except KeyError as exc:
+        raise PolicyError(
+            f"{source}: {where}.{exc.args[0]}: missing (the head's policy report is malformed)"
+        ) from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise PolicyError(
+            f"{source}: {where}: the head's policy report is malformed ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())})"
+        ) from None
     return levels, findings
 
 

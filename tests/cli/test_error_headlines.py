@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import shutil
 import tarfile
 import threading
@@ -21,12 +22,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from aksflow.cli import main
 from tests.conftest import ROOT
+from tests.diff import gitrepo
 from tests.helm.helm_v3 import helm_v3
 
 
@@ -81,6 +84,22 @@ def _analyze_state(project: Path, tmp: Path) -> list[str]:
 def _analyze_manifests(project: Path, tmp: Path) -> list[str]:
     pack = str(project / "policies")
     return ["policy", "analyze", "--pack", pack, "--stack", "dev", "--manifests", str(tmp / "m")]
+
+
+def _verdict(project: Path, tmp: Path) -> list[str]:
+    return ["policy", "verdict", "--request", str(tmp / "req.json"), "--out", str(tmp / "v")]
+
+
+def _request(*stacks: dict[str, str]) -> Callable[[Path], None]:
+    """A verdict request (what `aksflow diff` hands the base's gate) beside the project."""
+
+    def edit(project: Path) -> None:
+        doc = {"version": 1, "project": str(project), "stacks": list(stacks)}
+        (project.parent / "req.json").write_text(json.dumps(doc))
+        (project.parent / "state.json").write_text("{}")
+        (project.parent / "head.json").write_text('{"violations": [{"level": "mandatory"}]}')
+
+    return edit
 
 
 @dataclass(frozen=True)
@@ -330,6 +349,25 @@ CASES = [
         args=_analyze_state,
     ),
     Case(
+        "verdict-request-entry",
+        _request({"stack": "dev"}),
+        ("req.json: stacks[0].environment: missing or not a string",),
+        args=_verdict,
+    ),
+    Case(
+        "verdict-head-report",
+        lambda project: _request(
+            {
+                "stack": "dev",
+                "environment": "dev",
+                "state": str(project.parent / "state.json"),
+                "headReport": str(project.parent / "head.json"),
+            }
+        )(project),
+        ("head.json: violations[0].policy: missing",),
+        args=_verdict,
+    ),
+    Case(
         "manifests-yaml",
         _write("../m/pod.yaml", "kind: Pod\nspec:\n  containers: [\n"),
         ("m/pod.yaml:", "spec.containers[0]: invalid YAML"),
@@ -370,14 +408,15 @@ def test_an_error_is_one_headline_naming_file_and_key(
 
 
 @pytest.fixture
-def repository() -> Iterator[tuple[str, dict[str, bytes]]]:
-    """A Helm repository on 127.0.0.1: its base URL and the files it serves (path -> body)."""
-    files: dict[str, bytes] = {}
+def repository() -> Iterator[tuple[str, dict[str, Any]]]:
+    """A server on 127.0.0.1: its ``/repo`` URL and what it serves (path -> body, or status)."""
+    files: dict[str, Any] = {}
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = files.get(self.path)
-            self.send_response(404 if body is None else 200)
+            found = files.get(self.path)
+            status, body = found if isinstance(found, tuple) else (200, found)
+            self.send_response(404 if body is None else status)
             self.send_header("Content-Length", str(len(body or b"")))
             self.end_headers()
             self.wfile.write(body or b"")
@@ -412,7 +451,7 @@ def _archive(chart_yaml: bytes) -> bytes:
 
 
 def test_vendor_index_yaml_error_names_the_index_and_key(
-    repository: tuple[str, dict[str, bytes]], project_copy: Path
+    repository: tuple[str, dict[str, Any]], project_copy: Path
 ) -> None:
     url, files = repository
     files["/repo/index.yaml"] = b"apiVersion: v1\nentries:\n  colours: [\n"
@@ -424,7 +463,7 @@ def test_vendor_index_yaml_error_names_the_index_and_key(
 
 
 def test_vendor_archive_chart_yaml_error_names_the_file_and_key(
-    repository: tuple[str, dict[str, bytes]], project_copy: Path
+    repository: tuple[str, dict[str, Any]], project_copy: Path
 ) -> None:
     url, files = repository
     data = _archive(b"apiVersion: v2\nname: colours\nversion: [1.2.3\n")
@@ -438,4 +477,55 @@ def test_vendor_archive_chart_yaml_error_names_the_file_and_key(
         _declare_remote(project_copy, url),
         ("colours/Chart.yaml in the download:4: version[1]: invalid YAML",),
         detail="while parsing a flow sequence",
+    )
+
+
+# --- `aksflow comment`: what the GitHub API answers --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "detail"),
+    [
+        (422, b'["not", "an", "object"]', '["not", "an", "object"]'),
+        (400, b"<html>\n<body>\nBad gateway\n</body>\n</html>\n", "<html> <body> Bad gateway"),
+    ],
+    ids=["json-of-another-shape", "html-page"],
+)
+def test_a_github_error_answer_is_one_headline(
+    repository: tuple[str, dict[str, Any]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+    body: bytes,
+    detail: str,
+) -> None:
+    url, files = repository
+    files["/repo/repos/o/r/issues/1/comments?per_page=100"] = (status, body)
+    monkeypatch.setenv("GITHUB_API_URL", url)
+    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    comment = tmp_path / "comment.md"
+    comment.write_text("hello\n")
+    args = ["comment", "--repo", "o/r", "--pr", "1", "--file", str(comment), "--author", "me"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith(f"error: GET {url}/repos/o/r/issues/1/comments")
+    assert f"HTTP {status}: {detail}" in line
+
+
+# --- `aksflow diff`: a child preview's error, whole, under one headline ------------------------
+
+
+def test_diff_keeps_the_childs_headline_first(project_copy: Path, tmp_path: Path) -> None:
+    shutil.copy(ROOT / "safety.yaml", project_copy / "safety.yaml")
+    gitrepo.init(project_copy)
+    gitrepo.commit(project_copy, "base")
+    _append(SERVICE, NIL_POINTER)(project_copy)
+    out = tmp_path / "out"
+    args = ["diff", "--project-dir", str(project_copy), "--base", "main", "--stack", "dev"]
+    _assert_headline(
+        [*args, "--out", str(out)],
+        ("preview of stack dev", f"{SERVICE}:17:10: <.Values.nope.deeper>: template error"),
+        detail='executing "web/templates/service.yaml" at <.Values.nope.deeper>',
     )
