@@ -265,6 +265,11 @@ CASES = [
         (f"{STACK}: aksflow:nodePools[0].minCount: must be an integer",),
     ),
     Case(
+        "stack-file-unknown-key",
+        _append(STACK, "  aksflow:bogus: 1\n"),
+        (f"{STACK}: aksflow:bogus: not a setting of this program",),
+    ),
+    Case(
         "pulumi-yaml-declaration",
         _replace(
             "Pulumi.yaml",
@@ -277,6 +282,11 @@ CASES = [
         "environments-yaml-profile",
         _replace("environments.yaml", "aksflow:skuTier: Free", "aksflow:skuTier: Gratis"),
         ("environments.yaml: environments[0].config.aksflow:skuTier: must be one of",),
+    ),
+    Case(
+        "environments-yaml-profile-yaml",
+        _replace("environments.yaml", "aksflow:defender: false", "aksflow:defender: [false"),
+        ("environments.yaml:", "environments[0].config.aksflow:defender[1]: invalid YAML"),
     ),
     Case(
         "environments-yaml",
