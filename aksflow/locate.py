@@ -276,11 +276,12 @@ def _in_config(
         line = walked[1] if walked else 1
         return Source(_relative(root, layer.path), line, shown, f"set `{shown}` in {layer.where}")
     config = find_line(stack_layer.path, ["config"])
+    where = " or in ".join(layer.where for layer in layers)
     return Source(
         stack_layer.where,
         config[0] if config else 1,
         shown,
-        f"set `{shown}` in {stack_layer.where} (it is the base default now)",
+        f"set `{shown}` in {where} (it is the base default now)",
     )
 
 

@@ -120,3 +120,77 @@ def test_a_component_chart_without_inputs_is_found_by_its_app_name(tmp_path: Pat
     priv = "Deployment web/web: spec.template.spec.containers[0].securityContext.privileged: on."
     found = _locator(tmp_path, chart, deploy).source(deploy["urn"], priv)
     assert found is not None and (found.file, found.line) == ("apps/web/values-prod.yaml", 2)
+
+
+ENVIRONMENTS = """\
+environments:
+  - name: dev
+  - name: prod
+    config:
+      aksflow:privateCluster: false
+      aksflow:nodePools:
+        - name: npbatch01
+          vmSize: Standard_D8ds_v5
+        - name: npuser01
+          vmSize: Standard_D4ds_v5
+"""
+
+
+def test_a_value_the_stack_file_does_not_set_is_found_in_the_profile(tmp_path: Path) -> None:
+    (tmp_path / "environments.yaml").write_text(ENVIRONMENTS)
+    (tmp_path / "Pulumi.prod.yaml").write_text(
+        "config:\n  aksflow:environment: prod\n  aksflow:availabilityZones: ['1']\n"
+    )
+    aks = res(CLUSTER_T, "aks", cluster(), stack="prod")
+    public = "ManagedCluster aks: apiServerAccessProfile.enablePrivateCluster: public. Fix: x."
+    found = _locator(tmp_path, aks).source(aks["urn"], public)
+    assert found is not None
+    assert (found.file, found.line, found.key) == ("environments.yaml", 5, "aksflow:privateCluster")
+    assert found.hint == (
+        "change `aksflow:privateCluster` in the prod profile in environments.yaml "
+        "(every prod stack), or set it in Pulumi.prod.yaml"
+    )
+    # The pool is the profile's second entry; its zones come from the stack's availabilityZones.
+    np = res(POOL_T, "npuser01", pool(), stack="prod")
+    found = _locator(tmp_path, np).source(np["urn"], _pool_violation("availabilityZones"))
+    assert found is not None
+    assert (found.file, found.line, found.key) == (
+        "Pulumi.prod.yaml",
+        3,
+        "aksflow:availabilityZones",
+    )
+    found = _locator(tmp_path, np).source(np["urn"], _pool_violation("vmSize"))
+    assert found is not None
+    assert (found.file, found.line) == ("environments.yaml", 10)
+    assert found.key == "aksflow:nodePools[1].vmSize"
+
+
+def test_a_stack_list_hides_the_profile_list(tmp_path: Path) -> None:
+    """Keys merge whole: with nodePools in the stack file, the profile's pools do not count."""
+    (tmp_path / "environments.yaml").write_text(ENVIRONMENTS)
+    (tmp_path / "Pulumi.prod.yaml").write_text(OBJECT_FORM)
+    np = res(POOL_T, "npuser01", pool(), stack="prod")
+    found = _locator(tmp_path, np).source(np["urn"], _pool_violation("vmSize"))
+    assert found is not None
+    assert (found.file, found.line, found.key) == (
+        "Pulumi.prod.yaml",
+        5,
+        "aksflow:nodePools[0].vmSize",
+    )
+    # A pool field neither sets (a default in code): set it where the pool is declared.
+    found = _locator(tmp_path, np).source(np["urn"], _pool_violation("maxPods"))
+    assert found is not None and found.file == "Pulumi.prod.yaml"
+    assert found.hint == "set `aksflow:nodePools[0].maxPods` in Pulumi.prod.yaml"
+
+
+def test_a_value_no_file_sets_is_the_base_default(tmp_path: Path) -> None:
+    (tmp_path / "environments.yaml").write_text(ENVIRONMENTS)
+    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  aksflow:environment: prod\n")
+    aks = res(CLUSTER_T, "aks", cluster(), stack="prod")
+    tier = "ManagedCluster aks: sku.tier: Free. Fix: x."
+    found = _locator(tmp_path, aks).source(aks["urn"], tier)
+    assert found is not None and (found.file, found.line) == ("Pulumi.prod.yaml", 1)
+    assert found.hint == (
+        "set `aksflow:skuTier` in Pulumi.prod.yaml or in the prod profile in environments.yaml "
+        "(it is the base default now)"
+    )
