@@ -162,9 +162,47 @@ class _Context:
             return RenderError("\n".join(lines))
         if not found:
             return self._unreadable_schema(schema, message)
+        # "additional properties 'x' not allowed" is about the key x, not its parent.
+        found = [
+            (f"{pointer}/{extra[1]}", detail)
+            if (extra := _EXTRA_KEY.match(detail))
+            else (pointer, detail)
+            for pointer, detail in found
+        ]
         lines = [f"{_pointer_path(pointer)}: {detail}" for pointer, detail in found]
-        headline = f"{self.prefix}: {lines[0]} (values break {schema})"
+        source = self._values_source(found[0][0])
+        where = f"{source}: " if source else ""
+        headline = f"{self.prefix}: {where}{lines[0]} (values break {schema})"
         return RenderError("\n".join([headline, *(f"  also {line}" for line in lines[1:])]))
+
+    def _values_source(self, pointer: str) -> str | None:
+        """``apps/<app>/values-<env>.yaml:<line>`` when that file (else the app's values.yaml)
+        is what sets the failing value; ``None`` when no values file of the app supplies it."""
+        keys: list[str | int] = [
+            int(part) if part.isdigit() else part
+            for part in (p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:])
+        ]
+        chart = self.chart.resolve()
+        root = next((p for p in chart.parents if (p / "Pulumi.yaml").is_file()), None)
+        if not keys or root is None:
+            return None
+        from aksflow.locate import find_line
+
+        wanted = _value_at(self.request.values, keys)
+        for name in (f"values-{self.request.environment}.yaml", "values.yaml"):
+            path = root / "apps" / self.request.app / name
+            try:
+                supplied = _value_at(read_yaml(path), keys) if path.is_file() else _MISSING
+            except YamlError:
+                return None
+            if supplied is _MISSING:
+                continue
+            if supplied != wanted:  # this file sets it, yet the chart got another value
+                return None
+            found = find_line(path, keys)
+            line = f":{found[0]}" if found and found[1] == len(keys) else ""
+            return f"{path.relative_to(root).as_posix()}{line}"
+        return None
 
     def _unreadable_schema(self, schema: str, message: str) -> RenderError:
         """Helm could not read values.schema.json (not JSON): name its line, Helm's words after."""
@@ -290,6 +328,22 @@ def _check_kube_version(ctx: _Context, metadata: Mapping[str, Any]) -> None:
             f"{ctx.kube_version}",
             _chart_yaml(ctx),
         )
+
+
+_MISSING = object()
+_EXTRA_KEY = re.compile(r"additional properties? '(?P<key>[^']+)' not allowed$")
+
+
+def _value_at(document: Any, keys: list[str | int]) -> Any:
+    """The value at ``keys`` in ``document`` (maps by key, lists by index), else ``_MISSING``."""
+    for key in keys:
+        if isinstance(document, Mapping) and str(key) in document:
+            document = document[str(key)]
+        elif isinstance(document, list) and isinstance(key, int) and key < len(document):
+            document = document[key]
+        else:
+            return _MISSING
+    return document
 
 
 def _indented(message: str) -> list[str]:

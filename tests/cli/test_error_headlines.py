@@ -306,7 +306,15 @@ CASES = [
     Case(
         "values-file-breaks-schema",
         _replace("apps/web/values-dev.yaml", "replicaCount: 1", "replicaCount: one"),
-        ("replicaCount: got string, want integer", SCHEMA),
+        ("apps/web/values-dev.yaml:2: replicaCount: got string, want integer", SCHEMA),
+    ),
+    Case(
+        "values-file-unknown-key",
+        _replace("apps/web/values-dev.yaml", "    cpu: 50m", "    cpu: 50m\n    gpu: 1"),
+        (
+            "apps/web/values-dev.yaml:8: resources.requests.gpu: additional properties 'gpu'",
+            SCHEMA,
+        ),
     ),
     Case(
         "policy-config-json",

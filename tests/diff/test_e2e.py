@@ -388,8 +388,10 @@ def test_a_multi_line_chart_error_survives_whole_into_terminal_and_comment(
     for text in (done.stderr, comment):
         assert "values.schema.json" in text
         # Every violation survives, each naming its key (the first one in the headline).
-        assert "(values): additional properties 'bogus' not allowed" in text
+        assert "bogus: additional properties 'bogus' not allowed" in text
         assert "replicaCount: minimum: got 0, want 1" in text
+    # The headline names the values file and line that set the first failing key.
+    assert "app web (dev): apps/web/values-dev.yaml:" in done.stderr.splitlines()[0]
     assert "Traceback" not in done.stderr
 
 
