@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aksflow.diff import git
 from aksflow.diff.model import (
@@ -54,6 +54,7 @@ from aksflow.policy.trusted import StackRequest, write_request
 from aksflow.safety.hook import stack_safety, with_safety
 from aksflow.stacks import policy_config_path, promotion_key
 
+_T = TypeVar("_T")
 _STACK_FILE = re.compile(r"^Pulumi\.(.+)\.yaml$")
 
 
@@ -152,8 +153,14 @@ def _run_all(
     runner: PreviewRunner,
     jobs: Mapping[str, tuple[Path, Sequence[str], Path]],
     gate: _Gate,
-) -> dict[str, PreviewOutcome]:
-    """Previews in parallel; the gate starts as soon as the head's preview has succeeded."""
+    while_judging: Callable[[Mapping[str, PreviewOutcome]], _T],
+) -> tuple[dict[str, PreviewOutcome], _T | None, Exception | None]:
+    """Previews in parallel; the gate starts as soon as the head's preview has succeeded.
+
+    Once both previews succeeded, ``while_judging`` works on their results while the gate runs
+    (it leaves a core idle); what it raises is returned, for the caller to raise only once the
+    gate's outcome is known, as if it had run after it.
+    """
     with ThreadPoolExecutor(max_workers=len(jobs) + 1) as pool:
         futures: dict[str, Future[PreviewOutcome]] = {
             side: pool.submit(runner.run, *job) for side, job in jobs.items()
@@ -162,7 +169,17 @@ def _run_all(
         if not head.failed:
             write_request(gate.request, gate.project, gate.stacks)
             futures["gate"] = pool.submit(runner.judge, gate.code_root, gate.request, gate.out_dir)
-        return {side: future.result() for side, future in futures.items()}
+        outcomes = {side: future.result() for side, future in futures.items() if side != "gate"}
+        prepared: _T | None = None
+        problem: Exception | None = None
+        if "gate" in futures and not any(o.failed for o in outcomes.values()):
+            try:
+                prepared = while_judging(outcomes)
+            except Exception as exc:  # raised by the caller, once the gate has ended
+                problem = exc
+        if "gate" in futures:
+            outcomes["gate"] = futures["gate"].result()
+    return outcomes, prepared, problem
 
 
 def trusted_code_root(tree: Path) -> Path | None:
@@ -275,7 +292,30 @@ def run_diff(
             request=tmp / "verdict-request.json",
             out_dir=tmp / "out-gate",
         )
-        outcomes = _run_all(runner, jobs, gate)
+
+        def compare(outcomes: Mapping[str, PreviewOutcome]) -> _Compared:
+            """Everything but the gate's verdict: the stacks' plans, risks and safety."""
+            reports = {  # stacks new at the head have no base report to compare with
+                environments[stack]: _side_reports(stack, outcomes, wanted)
+                for stack in sorted(stacks, key=lambda s: s in wanted)  # previewed bases win
+                if (base_project / f"Pulumi.{stack}.yaml").is_file()
+            }
+            changes = _policy_changes(
+                list(dict.fromkeys(environments.values())),
+                base_project,
+                head_project,
+                changed,
+                reports,
+            )
+            diffs = [
+                _stack_diff(
+                    table, stack, head_project, base_project, outcomes, wanted, reused, changes
+                )
+                for stack in stacks
+            ]
+            return _Compared(changes, with_safety(diffs, head_project))
+
+        outcomes, compared, problem = _run_all(runner, jobs, gate, compare)
         error = None
         if outcomes["head"].failed:
             error = f"head {head.ref} ({head.short}): {outcomes['head'].message}"
@@ -291,24 +331,12 @@ def run_diff(
             )
         if error:
             return DiffReport(base=base, head=head, stacks=(), error=error, links=links or {})
-        reports = {  # stacks new at the head have no base report to compare with
-            environments[stack]: _side_reports(stack, outcomes, wanted)
-            for stack in sorted(stacks, key=lambda s: s in wanted)  # previewed bases win
-            if (base_project / f"Pulumi.{stack}.yaml").is_file()
-        }
-        changes = _policy_changes(
-            list(dict.fromkeys(environments.values())),
-            base_project,
-            head_project,
-            changed,
-            reports,
-        )
-        diffs = [
-            _stack_diff(table, stack, head_project, base_project, outcomes, wanted, reused, changes)
-            for stack in stacks
-        ]
+        if problem is not None:
+            raise problem
+        assert compared is not None
+        changes = compared.changes
+        diffs = [_with_verdict(d, outcomes["gate"]) for d in compared.diffs]
         _check_gate(outcomes["gate"], diffs)
-        diffs = with_safety(diffs, head_project)
     return DiffReport(
         base=base,
         head=head,
@@ -317,6 +345,21 @@ def run_diff(
         links=links or {},
         policy_changes=changes,
     )
+
+
+@dataclass(frozen=True)
+class _Compared:
+    """The diff of every stack before the gate's verdict is in (``head_policy`` is the head's
+    own report until :func:`_with_verdict`)."""
+
+    changes: tuple[PolicyChange, ...]
+    diffs: list[StackDiff]
+
+
+def _with_verdict(diff: StackDiff, gate: PreviewOutcome) -> StackDiff:
+    """The stack's diff with the trusted gate's verdict, findings new since the base marked."""
+    verdict = read_verdict(gate.out_dir / diff.stack / "policy.json")
+    return replace(diff, head_policy=_mark_new(verdict, diff.base_policy))
 
 
 def _side_reports(
@@ -353,7 +396,6 @@ def _stack_diff(
 ) -> StackDiff:
     head_dir = outcomes["head"].out_dir / stack
     head_state = _read_state(head_dir)
-    verdict = read_verdict(outcomes["gate"].out_dir / stack / "policy.json")
     head_own = read_verdict(head_dir / "policy.json")
     base_exists = (base_project / f"Pulumi.{stack}.yaml").is_file()
     if stack in wanted:
@@ -379,7 +421,7 @@ def _stack_diff(
         stack=stack,
         environment=environment,
         plan=plan,
-        head_policy=_mark_new(verdict, base_policy),
+        head_policy=head_own,  # the gate's verdict replaces it (_with_verdict)
         base_policy=base_policy,
         risks=(
             *stack_risks(stack, plan, enforcement),
