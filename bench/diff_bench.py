@@ -8,8 +8,9 @@ revisions differ, so nothing can be reused and both sides are previewed in full.
     python bench/diff_bench.py [--repo PATH] [--runs N] [--max-ratio 1.5] [--baseline REV]
 
 Runs alternate (preview, diff, preview, diff, ...) and the best of each is kept: the machine is
-shared and noisy. ``--baseline REV`` also times ``aksflow diff`` with this repository's aksflow
-at REV (a ``git archive`` of it) in the same runs, for a before/after in one measurement.
+shared and noisy. ``--baseline REV`` also measures this repository at REV (a ``git archive`` of
+it: its aksflow previewing and diffing its own project) in the same alternating runs, for a
+before/after in one measurement.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,17 +41,17 @@ def _git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(repo), *args], check=True, env={**os.environ, **GIT_ENV})
 
 
-def build_repo(where: Path) -> Path:
-    """A two-commit copy of the project; the second commit edits shared program code."""
+def build_repo(where: Path, root: Path = ROOT) -> Path:
+    """A two-commit copy of ``root``'s project; the second commit edits shared program code."""
     repo = where / "repo"
-    repo.mkdir()
+    repo.mkdir(parents=True)
     for name in COPIED:
-        source = ROOT / name
+        source = root / name
         if source.is_dir():
             shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
+        elif source.is_file():
             shutil.copy2(source, repo / name)
-    for stack_file in ROOT.glob("Pulumi.*.yaml"):
+    for stack_file in root.glob("Pulumi.*.yaml"):
         shutil.copy2(stack_file, repo / stack_file.name)
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
@@ -86,37 +88,56 @@ def timed(cmd: list[str], cwd: Path, code: Path = ROOT) -> tuple[float, float]:
     return elapsed, usage.ru_utime + usage.ru_stime
 
 
+@dataclass
+class Subject:
+    """One revision of aksflow with the benchmark repository built from its own project."""
+
+    label: str
+    code: Path
+    repo: Path
+    preview: list[tuple[float, float]] = field(default_factory=list)
+    diff: list[tuple[float, float]] = field(default_factory=list)
+
+    def run_once(self, cwd: Path) -> None:
+        python = [sys.executable, "-m", "aksflow"]
+        out = cwd / "out"
+        project = ["--project-dir", str(self.repo), "--out", str(out)]
+        preview = [*python, "preview", *project, "--quiet"]
+        diff = [*python, "diff", *project, "--base", "HEAD~1", "--head", "HEAD"]
+        self.preview.append(timed(preview, cwd, self.code))
+        self.diff.append(timed(diff, cwd, self.code))
+
+    def report(self, runs: int) -> float:
+        (preview_s, preview_cpu), (diff_s, diff_cpu) = min(self.preview), min(self.diff)
+        print(f"{self.label}:")
+        print(f"  aksflow preview (all stacks):   {preview_s:5.2f} s  {preview_cpu:5.2f} s CPU")
+        print(f"  aksflow diff HEAD~1..HEAD:      {diff_s:5.2f} s  {diff_cpu:5.2f} s CPU")
+        print(f"  ratio diff / preview:           {diff_s / preview_s:5.2f} (target <= 1.5)")
+        return diff_s / preview_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", type=Path, help="benchmark this repository's HEAD~1..HEAD")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--max-ratio", type=float, default=0.0, help="exit 1 above this ratio")
-    parser.add_argument("--baseline", metavar="REV", help="also time the diff of this revision")
+    parser.add_argument("--baseline", metavar="REV", help="also measure this revision")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="aksflow-diff-bench-") as tmp:
-        repo = args.repo.resolve() if args.repo else build_repo(Path(tmp))
-        out = Path(tmp) / "out"
-        python = [sys.executable, "-m", "aksflow"]
-        preview = [*python, "preview", "--project-dir", str(repo), "--out", str(out), "--quiet"]
-        diff = [*python, "diff", "--project-dir", str(repo), "--out", str(out)]
-        diff += ["--base", "HEAD~1", "--head", "HEAD"]
-        baseline = export_revision(args.baseline, Path(tmp)) if args.baseline else None
-        times: dict[str, list[tuple[float, float]]] = {"preview": [], "diff": [], "baseline": []}
+        work = Path(tmp)
+        repo = args.repo.resolve() if args.repo else build_repo(work / "this")
+        subjects = [Subject("this tree", ROOT, repo)]
+        if args.baseline:
+            code = export_revision(args.baseline, work)
+            baseline_repo = args.repo.resolve() if args.repo else build_repo(work / "base", code)
+            subjects.append(Subject(f"aksflow at {args.baseline}", code, baseline_repo))
         for _ in range(args.runs):
-            times["preview"].append(timed(preview, Path(tmp)))
-            times["diff"].append(timed(diff, Path(tmp)))
-            if baseline is not None:
-                times["baseline"].append(timed(diff, Path(tmp), baseline))
-    (preview_s, preview_cpu), (diff_s, diff_cpu) = min(times["preview"]), min(times["diff"])
-    ratio = diff_s / preview_s
+            for subject in subjects:
+                subject.run_once(work)
     print(f"best of {args.runs} alternating runs (wall, CPU of the whole process tree)")
-    print(f"aksflow preview (all stacks):            {preview_s:5.2f} s  {preview_cpu:5.2f} s CPU")
-    print(f"aksflow diff --base HEAD~1 --head HEAD:  {diff_s:5.2f} s  {diff_cpu:5.2f} s CPU")
-    if times["baseline"]:
-        base_s, base_cpu = min(times["baseline"])
-        print(f"the same diff, aksflow at {args.baseline}:".ljust(41), end="")
-        print(f"{base_s:5.2f} s  {base_cpu:5.2f} s CPU  (ratio {base_s / preview_s:.2f})")
-    print(f"ratio diff / preview:                    {ratio:5.2f} (target <= 1.5)")
+    ratio = subjects[0].report(args.runs)
+    for subject in subjects[1:]:
+        subject.report(args.runs)
     if args.max_ratio and ratio > args.max_ratio:
         sys.exit(1)
 

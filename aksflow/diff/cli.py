@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -18,6 +20,10 @@ from rich.text import Text
 
 from aksflow.diff.model import DiffReport
 from aksflow.errors import ConfigError
+
+if TYPE_CHECKING:
+    from aksflow.diff.replace import ReplaceTable
+    from aksflow.diff.runner import PreviewRunner
 
 OUTCOME_STYLE = {
     "failed": "bold red",
@@ -82,6 +88,41 @@ def _print_summary(console: Console, report: DiffReport) -> None:
             )
 
 
+@dataclass(frozen=True)
+class DiffArgs:
+    """The revisions and stacks ``aksflow diff`` was asked about."""
+
+    base: str
+    head: str
+    stacks: tuple[str, ...]
+    project_dir: str | None
+
+
+def _run(runner: PreviewRunner, args: DiffArgs, *, quiet: bool) -> tuple[DiffReport, ReplaceTable]:
+    """The diff itself, with a spinner on a terminal."""
+    from aksflow.diff.replace import ReplaceTable
+    from aksflow.diff.report import run_link
+    from aksflow.diff.service import DiffRequest, run_diff
+    from aksflow.project import find_project_dir
+
+    root = find_project_dir(Path(args.project_dir) if args.project_dir else Path.cwd())
+    table = ReplaceTable.load()
+    err = Console(stderr=True, highlight=False)
+    status = (
+        err.status(f"Previewing {args.base} and {args.head or 'the working tree'} offline…")
+        if err.is_terminal and not quiet
+        else nullcontext()
+    )
+    with status:
+        report = run_diff(
+            DiffRequest(root, args.base, args.head, args.stacks),
+            runner,
+            table=table,
+            links=run_link(os.environ),
+        )
+    return report, table
+
+
 @click.command("diff")
 @click.option("--base", required=True, metavar="REV", help="Base revision (e.g. origin/main).")
 @click.option(
@@ -120,29 +161,20 @@ def diff(
     Without --head the working tree is the head, uncommitted and untracked (not ignored) files
     included, so the local loop needs no commit.
     """
-    from aksflow.diff.comment import render_comment
-    from aksflow.diff.replace import ReplaceTable
-    from aksflow.diff.report import run_link, write_outputs
     from aksflow.diff.runner import PreviewFailed, SubprocessPreviewRunner
-    from aksflow.diff.service import DiffRequest, run_diff
-    from aksflow.project import find_project_dir
 
     for where in (out_dir, out_dir / "pr"):  # checked before two previews, not after them
         if where.exists() and not where.is_dir():
             raise ConfigError(f"--out {out_dir}: {where} is a file, not a directory")
-    root = find_project_dir(Path(project_dir) if project_dir else Path.cwd())
     runner = (ctx.obj or {}).get("diff_runner") or SubprocessPreviewRunner(helm=helm_binary)
-    table = ReplaceTable.load()
-    err = Console(stderr=True, highlight=False)
-    status = (
-        err.status(f"Previewing {base} and {head or 'the working tree'} offline…")
-        if err.is_terminal and not quiet
-        else nullcontext()
-    )
-    with status:
-        report = run_diff(
-            DiffRequest(root, base, head, stacks), runner, table=table, links=run_link(os.environ)
-        )
+    # The children's fork server starts first: it imports their floor while this process
+    # imports the rest of the diff and checks out the revisions.
+    with runner.session():
+        report, table = _run(runner, DiffArgs(base, head, stacks, project_dir), quiet=quiet)
+
+    from aksflow.diff.comment import render_comment
+    from aksflow.diff.report import write_outputs
+
     comment = render_comment(report, provenance=table.provenance())
     if not out_dir.is_absolute():
         out_dir = Path.cwd() / out_dir

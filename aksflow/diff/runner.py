@@ -66,8 +66,9 @@ class PreviewRunner(Protocol):
         """Run the trusted gate on ``request`` with ``code_root``'s aksflow; 0/1 like preview."""
         ...
 
-    def session(self, workdir: Path) -> AbstractContextManager[None]:
-        """The span of one diff (``workdir`` is its temporary folder): runs share set-up."""
+    def session(self) -> AbstractContextManager[None]:
+        """The span of one diff, entered as early as possible: runs inside share set-up.
+        Re-entering an open session is a no-op."""
         ...
 
 
@@ -128,10 +129,14 @@ class SubprocessPreviewRunner:
         return self._child(command, code_root, out_dir, "the base's policy gate")
 
     @contextmanager
-    def session(self, workdir: Path) -> Iterator[None]:
-        """Children started inside fork from one fork server running in ``workdir``."""
+    def session(self) -> Iterator[None]:
+        """Children started inside fork from one fork server (in the temporary directory),
+        which imports the floor meanwhile; a session already open is simply used."""
+        if self._server is not None:
+            yield
+            return
         _CHILDREN.reset()
-        server = ForkServer(self.python, workdir)
+        server = ForkServer(self.python, Path(tempfile.gettempdir()))
         self._server = server
         try:
             yield

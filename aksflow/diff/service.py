@@ -242,8 +242,9 @@ def run_diff(
     head = git.snapshot(repo) if working else git.resolve(repo, request.head)
     with ExitStack() as cleanup:
         tmp = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="aksflow-diff-")))
-        # The fork server imports the children's floor while the worktrees are checked out.
-        cleanup.enter_context(runner.session(tmp))
+        # The fork server imports the children's floor while the worktrees are checked out
+        # (the CLI opens the session earlier still, before importing this module).
+        cleanup.enter_context(runner.session())
         head_tree = cleanup.enter_context(git.worktree(repo, head.sha, tmp / "head"))
         head_project = head_tree / rel
         if not (head_project / "Pulumi.yaml").is_file():

@@ -53,7 +53,6 @@ FLOOR = (
     "click",
     "rich.console",
     "rich.table",
-    "psutil",
 )
 # Each revision's own code: never imported here, so each child imports its revision's.
 REVISION_PACKAGES = ("aksflow", "infra", "policies")
@@ -262,7 +261,7 @@ def _say(status: int, line: str) -> None:
 
 
 def main() -> None:
-    """Warm the floor, then serve the socket on stdin until it closes."""
+    """Warm the floor, then serve the socket on stdin until it closes; exit at once after."""
     gc.disable()  # the floor's objects stay for good; children re-enable it as fresh ones
     warm(FLOOR)
     gc.freeze()  # keep the collector in children off the floor's pages (copy-on-write)
@@ -271,6 +270,7 @@ def main() -> None:
     os.dup2(devnull, 0)  # children inherit no end of the socket as their stdin
     os.close(devnull)
     Server(channel).serve()
+    os._exit(0)  # tearing the floor's modules down is pure cost; the parent is waiting
 
 
 if __name__ == "__main__":

@@ -21,8 +21,6 @@ from aksflow.locate import Locator, refine_report
 from aksflow.project import find_project_dir, load_project, load_stack_config
 
 from .exceptions import FILE_NAME, load_exceptions
-from .export import read_export, stack_of
-from .gate import analyze_manifests, evaluate_state
 from .render import render_json, render_markdown, render_sarif, render_text
 from .report import PolicyReport
 
@@ -78,6 +76,10 @@ def analyze(
     --config, else the environment's config of --stack (or of the stack the export belongs
     to), else the strictest shipped config, which is then named on stderr.
     """
+    # Imported here: they load the Pulumi SDK, which other commands (diff) never need.
+    from .export import read_export, stack_of
+    from .gate import analyze_manifests, evaluate_state
+
     if bool(state_file) == bool(manifest_paths):
         raise ConfigError("policy analyze: give exactly one of --state or --manifests")
     if stack and config_file:

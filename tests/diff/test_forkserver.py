@@ -46,10 +46,8 @@ def code_root(tmp_path: Path, main: str) -> Path:
 
 def judge(tmp_path: Path, root: Path) -> tuple[Any, dict[str, Any]]:
     runner = SubprocessPreviewRunner()
-    work = tmp_path / "work"
-    work.mkdir()
     probe = tmp_path / "probe.json"
-    with runner.session(work):
+    with runner.session():
         outcome = runner.judge(root, tmp_path / "request.json", probe)
     return outcome, json.loads(probe.read_text()) if probe.exists() else {}
 
@@ -112,9 +110,7 @@ def test_the_fork_server_ends_when_its_socket_closes_and_takes_children_with_it(
         f"import os, time\nopen({str(started)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n",
     )
     runner = SubprocessPreviewRunner(timeout=60)
-    work = tmp_path / "work"
-    work.mkdir()
-    with runner.session(work):
+    with runner.session():
         server = runner._server
         assert server is not None
         child = server.start(

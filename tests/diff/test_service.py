@@ -65,7 +65,7 @@ class FakeRunner:
             worst = max(worst, 1 if any(v["level"] == "mandatory" for v in violations) else 0)
         return PreviewOutcome(worst, out_dir)
 
-    def session(self, workdir: Path) -> AbstractContextManager[None]:
+    def session(self) -> AbstractContextManager[None]:
         return nullcontext()
 
     def judge(self, code_root: Path | None, request: Path, out_dir: Path) -> PreviewOutcome:
