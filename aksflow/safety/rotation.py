@@ -28,7 +28,7 @@ import yaml
 
 from aksflow.diff.model import ResourceChange, Risk, StackPlan
 from aksflow.diff.replace import ReplaceTable
-from aksflow.environments import load_environments
+from aksflow.environments import ENVIRONMENTS_FILE, load_environments
 from aksflow.errors import AksflowError
 from aksflow.safety import inventory
 from aksflow.safety.inventory import Pool
@@ -137,11 +137,12 @@ def _entry_object(pool: Pool) -> dict[str, Any]:
     return entry
 
 
-def _declared_pools(project_dir: Path | None, stack: str) -> list[Any]:
-    """The ``aksflow:nodePools`` entries the stack gets, as written: its stack file's, else
-    its environment's profile's (environments.yaml); the base default is the program's."""
+def _declared_pools(project_dir: Path | None, stack: str) -> tuple[list[Any], str | None]:
+    """The ``aksflow:nodePools`` entries the stack gets, as written, and the environment whose
+    profile they come from: the stack file's pools (None), else its environment's profile's in
+    environments.yaml; ``([], None)`` for the base default, which is the program's."""
     if project_dir is None:
-        return []
+        return [], None
     try:
         doc = yaml.safe_load((project_dir / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
@@ -149,14 +150,16 @@ def _declared_pools(project_dir: Path | None, stack: str) -> list[Any]:
     config = doc.get("config") if isinstance(doc, Mapping) else None
     pools = config.get("aksflow:nodePools") if isinstance(config, Mapping) else None
     if isinstance(pools, list) and pools:
-        return pools
+        return pools, None
     environment = declared_environment(project_dir, stack)
     try:
         profile = load_environments(project_dir).get(environment) if environment else None
     except AksflowError:
         profile = None
     pools = profile.config.get("aksflow:nodePools") if profile is not None else None
-    return list(pools) if isinstance(pools, list) else []
+    if profile is None or not isinstance(pools, list):
+        return [], None
+    return list(pools), profile.name
 
 
 def _entry_name(entry: Any) -> str:
@@ -165,18 +168,30 @@ def _entry_name(entry: Any) -> str:
     return str(entry).split()[0] if str(entry).split() else ""
 
 
-def _stack_config(pools: Sequence[tuple[Pool, str]], objects: bool) -> str:
-    """The ``aksflow:nodePools`` block with a comment per entry."""
-    lines = ["config:", "  aksflow:nodePools:"]
+def _stack_config(
+    pools: Sequence[tuple[Pool, str]], objects: bool, profile: str | None = None
+) -> str:
+    """The ``aksflow:nodePools`` block with a comment per entry: in the stack file, or in the
+    environment's entry of environments.yaml when the pools come from its profile."""
+    if profile is None:
+        lines, indent = ["config:", "  aksflow:nodePools:"], "    "
+    else:
+        lines = [
+            "environments:",
+            f"  - name: {profile}  # the rest of this entry as it is",
+            "    config:",
+            "      aksflow:nodePools:",
+        ]
+        indent = "        "
     for pool, comment in pools:
         if objects:
             body = yaml.safe_dump([_entry_object(pool)], default_flow_style=None, sort_keys=False)
-            entry = [f"    {ln}" for ln in body.rstrip().splitlines()]
+            entry = [f"{indent}{ln}" for ln in body.rstrip().splitlines()]
             if comment:
                 entry[0] += f"  # {comment}"
             lines += entry
         else:
-            lines.append(f"    - {_entry_string(pool)}" + (f"  # {comment}" if comment else ""))
+            lines.append(f"{indent}- {_entry_string(pool)}" + (f"  # {comment}" if comment else ""))
     return "\n".join(lines)
 
 
@@ -191,7 +206,7 @@ def _agent_pool_plan(
     taken = [*head_pools, old.name]
     name = next_name(old.name, taken)
     rotated = Pool(**{**new.__dict__, "name": name})
-    declared = _declared_pools(project_dir, stack)
+    declared, profile = _declared_pools(project_dir, stack)
     order = {_entry_name(e): i for i, e in enumerate(declared)}
     user = sorted(
         (p for p in head_pools.values() if not p.inline), key=lambda p: order.get(p.name, 1000)
@@ -208,9 +223,12 @@ def _agent_pool_plan(
         f"kubectl drain -l kubernetes.azure.com/agentpool={old.name} --ignore-daemonsets "
         "--delete-emptydir-data",
     )
+    where = "stack file below"
+    if profile is not None:
+        where = f"the {profile} profile below: every {profile} stack gets both pools"
     steps = (
-        f"This PR: keep {old.name} as it is and add {name} with the new settings (stack "
-        f"file below). Pulumi creates {name}; nothing is deleted.",
+        f"This PR: keep {old.name} as it is and add {name} with the new settings ({where}). "
+        f"Pulumi creates {name}; nothing is deleted.",
         f"After it is deployed: cordon and drain {old.name} (commands below). kubectl drain "
         "evicts through the Eviction API, so PodDisruptionBudgets are respected; wait until "
         f"every evicted pod runs on {name} or another pool.",
@@ -223,8 +241,8 @@ def _agent_pool_plan(
         urn=change.urn,
         system=False,
         reasons=tuple(reasons),
-        stack_file=f"Pulumi.{stack}.yaml",
-        config=_stack_config(listed, not declared or isinstance(declared[0], Mapping)),
+        stack_file=f"Pulumi.{stack}.yaml" if profile is None else ENVIRONMENTS_FILE,
+        config=_stack_config(listed, not declared or isinstance(declared[0], Mapping), profile),
         config_lang="yaml",
         steps=steps,
         commands=drain,

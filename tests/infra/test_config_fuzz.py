@@ -1,6 +1,8 @@
 """Fuzzing the config loader: any stack file is accepted or refused with one clear line, never a crash.
 
-Stack files are generated from the shipped dev stack: values replaced by hostile ones (markup,
+Stack files are generated from the shipped dev stack's effective config (the dev profile of
+environments.yaml with Pulumi.dev.yaml over it, so every setting is written in the stack file):
+values replaced by hostile ones (markup,
 secrets, wrong types, deep nesting, aliases, tags, YAML 1.1 spellings), keys added, removed or
 made non-strings, and raw text spliced in. Every one goes through the same path as
 ``aksflow preview``: :func:`aksflow.project.load_stack_config` then :func:`infra.config.load`.
@@ -21,10 +23,13 @@ from hypothesis import strategies as st
 from aksflow.errors import AksflowError
 from aksflow.project import load_project, load_stack_config
 from infra.config import load
+from infra.defaults import BASE
 from tests.conftest import ROOT
 
-DEV = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
-KEYS = sorted(DEV)
+_ENVIRONMENTS = yaml.safe_load((ROOT / "environments.yaml").read_text())["environments"]
+PROFILE = next(e for e in _ENVIRONMENTS if e["name"] == "dev")["config"]
+DEV = {**PROFILE, **yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]}
+KEYS = sorted({*DEV, *BASE})
 
 SCALARS = st.one_of(
     st.sampled_from(
@@ -73,7 +78,7 @@ def stack_files(draw: st.DrawFn) -> str:
     config: dict[Any, Any] = dict(DEV)
     for key in draw(st.lists(st.sampled_from(KEYS), max_size=4, unique=True)):
         if draw(st.booleans()):
-            del config[key]
+            config.pop(key, None)
         else:
             config[key] = draw(VALUES)
     if draw(st.booleans()):
@@ -131,3 +136,43 @@ def _secure_values(text: str) -> list[str]:
         for v in config.values()
         if isinstance(v, dict) and set(v) == {"secure"} and len(str(v["secure"])) > 3
     ]
+
+
+@st.composite
+def profiles(draw: st.DrawFn) -> dict[Any, Any]:
+    """The dev profile with hostile values, keys removed, added or made non-strings."""
+    config: dict[Any, Any] = dict(PROFILE)
+    for key in draw(st.lists(st.sampled_from(KEYS), max_size=4, unique=True)):
+        if draw(st.booleans()):
+            config.pop(key, None)
+        else:
+            config[key] = draw(VALUES)
+    if draw(st.booleans()):
+        config[draw(st.one_of(st.text(max_size=12), st.integers(), st.sampled_from(KEYS)))] = draw(
+            VALUES
+        )
+    return config
+
+
+@settings(
+    max_examples=150,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(config=profiles())
+def test_any_profile_is_accepted_or_refused_naming_environments_yaml(
+    config: dict[Any, Any],
+) -> None:
+    from aksflow.environments import ENVIRONMENTS_FILE, parse
+
+    doc = {"environments": [{**_ENVIRONMENTS[0], "config": config}, *_ENVIRONMENTS[1:]]}
+    stack = {"aksflow:environment": "dev", "aksflow:vnetAddressSpace": "10.10.0.0/16"}
+    try:
+        load("dev", stack, frozenset(), parse(Path(ENVIRONMENTS_FILE), doc))
+    except AksflowError as exc:
+        message = str(exc)
+        assert exc.exit_code == 2
+        assert message.startswith(f"{ENVIRONMENTS_FILE}: environments[0].config"), message
+        assert "Traceback" not in message

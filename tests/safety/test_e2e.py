@@ -188,6 +188,10 @@ def test_prod_vm_size_change_gets_a_rotation_plan_naming_the_web_deployment(
     # Step 1 in the stack file's syntax: the old pool unchanged, the new one with the new size.
     assert "npuser01" in plan["config"] and "Standard_D4ds_v5" in plan["config"]
     assert "npuser02" in plan["config"] and "Standard_D8ds_v5" in plan["config"]
+    # prod's pools come from its profile: the rotation goes there, for every prod stack.
+    assert plan["stackFile"] == "environments.yaml"
+    assert plan["config"].startswith("environments:\n  - name: prod")
+    assert "every prod stack gets both pools" in plan["steps"][0]
     assert "deletes the old pool before the new one is created" in plan["why"]
     assert any("drain" in step and "PodDisruptionBudget" in step for step in plan["steps"]) or (
         "PodDisruptionBudgets hold" in " ".join(plan["steps"])

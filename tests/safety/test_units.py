@@ -388,3 +388,25 @@ def test_a_stack_outside_the_price_tables_region_says_so() -> None:
     cost = estimate(_state(cluster), price_table())
     assert cost is not None
     assert any("priced at westeurope rates, the stack runs in eastus" in u for u in cost.unpriced)
+
+
+def test_a_rotation_goes_where_the_stack_gets_its_pools(tmp_path: Any) -> None:
+    """The stack file when it sets aksflow:nodePools, else its environment's profile."""
+    (tmp_path / "Pulumi.yaml").write_text("name: aksflow\nruntime: python\n")
+    (tmp_path / "environments.yaml").write_text(
+        "environments:\n  - name: prod\n    config:\n      aksflow:nodePools:\n"
+        "        - {name: npa, vmSize: Standard_D4ds_v5}\n"
+    )
+    stack_file = tmp_path / "Pulumi.prod-neu.yaml"
+    stack_file.write_text("config:\n  aksflow:environment: prod\n")
+    assert rotation._declared_pools(tmp_path, "prod-neu") == (
+        [{"name": "npa", "vmSize": "Standard_D4ds_v5"}],
+        "prod",
+    )
+    stack_file.write_text(
+        "config:\n  aksflow:environment: prod\n  aksflow:nodePools:\n    - {name: npb}\n"
+    )
+    assert rotation._declared_pools(tmp_path, "prod-neu") == ([{"name": "npb"}], None)
+    (tmp_path / "environments.yaml").write_text("environments:\n  - name: prod\n")
+    stack_file.write_text("config:\n  aksflow:environment: prod\n")
+    assert rotation._declared_pools(tmp_path, "prod-neu") == ([], None)  # the base default
