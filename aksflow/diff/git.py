@@ -46,16 +46,16 @@ def toplevel(path: Path) -> Path:
         raise GitError(f"{path}: not inside a git repository") from None
 
 
-def resolve(repo: Path, rev: str) -> Revision:
-    """``rev`` as a full commit SHA; an unknown revision is a :class:`GitError`."""
+def resolve(repo: Path, rev: str, option: str = "--base/--head") -> Revision:
+    """``rev`` (given as ``option``) as a full commit SHA; an unknown one is a :class:`GitError`."""
     if not rev or rev.startswith("-"):
-        raise GitError(f"--base/--head: {rev!r} is not a git revision")
+        raise GitError(f"{option}: {rev!r} is not a git revision")
     try:
         sha = git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
     except GitError:
         raise GitError(
-            f"unknown git revision {rev!r} in {repo} (in CI, fetch it first: a shallow clone "
-            "lacks the base; use actions/checkout with fetch-depth: 0)"
+            f"{option} {rev}: unknown git revision {rev!r} in {repo} (in CI, fetch it first: a "
+            "shallow clone lacks the base; use actions/checkout with fetch-depth: 0)"
         ) from None
     return Revision(rev, sha.strip())
 

@@ -237,9 +237,9 @@ def run_diff(
     repo = git.toplevel(project_dir)
     rel = project_dir.relative_to(repo).as_posix()
     rel = "" if rel == "." else rel
-    base = git.resolve(repo, request.base)
+    base = git.resolve(repo, request.base, "--base")
     working = request.head in ("", git.WORKING_TREE)
-    head = git.snapshot(repo) if working else git.resolve(repo, request.head)
+    head = git.snapshot(repo) if working else git.resolve(repo, request.head, "--head")
     with ExitStack() as cleanup:
         tmp = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="aksflow-diff-")))
         # The fork server imports the children's floor while the worktrees are checked out

@@ -15,6 +15,7 @@ import runpy
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -102,6 +103,36 @@ def _quiet_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any])
         loop.default_exception_handler(context)
 
 
+def _program_failure(stack_file: str, root: Path, exc: Exception) -> ProgramError:
+    """The stack, the exception's first line and the program line that raised it; the rest below.
+
+    ``Pulumi.dev.yaml: the program failed: ValueError: bad (infra/x.py:12)``: the innermost
+    frame in the project's own files (not an installed package), or a SyntaxError's position.
+    """
+    import traceback
+
+    root = root.resolve()
+
+    def own(filename: str) -> str | None:
+        path = Path(filename).resolve()
+        if not path.is_relative_to(root) or "site-packages" in path.parts:
+            return None
+        return path.relative_to(root).as_posix()
+
+    where = None
+    if isinstance(exc, SyntaxError) and exc.filename and own(exc.filename):
+        where = f"{own(exc.filename)}:{exc.lineno}"
+    else:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if own(f.filename)]
+        if frames:
+            where = f"{own(frames[-1].filename)}:{frames[-1].lineno}"
+    first, *rest = (exc.msg if isinstance(exc, SyntaxError) else str(exc)).splitlines() or [""]
+    headline = f"{stack_file}: the program failed: {type(exc).__name__}: {first}".rstrip()
+    if where:
+        headline += f" ({where})"
+    return ProgramError("\n".join([headline, *(f"  {line}" for line in rest)]))
+
+
 def _configure(
     project: Project, stack: str, monitor: RecordingMonitor, handler: logging.Handler
 ) -> None:
@@ -165,9 +196,7 @@ def preview_stack(
         except AksflowError:
             raise
         except Exception as exc:  # the program's own bug or an SDK error: name the stack
-            raise ProgramError(
-                f"{config.file.name}: the program failed: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise _program_failure(config.file.name, project.root, exc) from exc
         finally:
             runtime_config.set_all_config({}, [])
     records = list(monitor.records.values())

@@ -245,6 +245,22 @@ CASES = [
         ("policies/aksflow_policies/rbac.py:", "failed to load: ValueError: bad"),
         detail="second line",
     ),
+    Case(
+        "program-raises",
+        _replace(
+            WORKLOADS,
+            "        charts: list[k8s.helm.v4.Chart] = []\n",
+            "        charts: list[k8s.helm.v4.Chart] = []\n"
+            '        raise ValueError("bad input\\nsecond line")\n',
+        ),
+        (f"{STACK}: the program failed: ValueError: bad input ({WORKLOADS}:",),
+        detail="second line",
+    ),
+    Case(
+        "program-syntax-error",
+        _append(WORKLOADS, "\ndef (:\n"),
+        (f"{STACK}: the program failed: SyntaxError: invalid syntax ({WORKLOADS}:",),
+    ),
     # --- the other inputs: already one headline, kept so -------------------------------------
     Case(
         "stack-file-type",
@@ -546,4 +562,17 @@ def test_diff_keeps_the_childs_headline_first(project_copy: Path, tmp_path: Path
         [*args, "--out", str(out)],
         ("preview of stack dev", f"{SERVICE}:17:10: <.Values.nope.deeper>: template error"),
         detail='executing "web/templates/service.yaml" at <.Values.nope.deeper>',
+    )
+
+
+def test_diff_names_the_option_of_an_unknown_revision(project_copy: Path, tmp_path: Path) -> None:
+    gitrepo.init(project_copy)
+    gitrepo.commit(project_copy, "base")
+    args = ["diff", "--project-dir", str(project_copy), "--out", str(tmp_path / "out")]
+    _assert_headline(
+        [*args, "--base", "no-such-rev"], ("--base no-such-rev: unknown git revision",)
+    )
+    _assert_headline(
+        [*args, "--base", "main", "--head", "no-such-rev"],
+        ("--head no-such-rev: unknown git revision",),
     )
