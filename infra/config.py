@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from aksflow.environments import ENVIRONMENTS_FILE, Environment, Environments, load_environments
 from aksflow.errors import ConfigError
+from aksflow.yamlio import read_yaml
 from infra.defaults import BASE, DEFAULTS_FILE
 
 NAMESPACE = "aksflow"
@@ -742,10 +743,39 @@ def _settings(r: _Reader, profile: Environment) -> StackConfig:
     )
 
 
+def check_project_declarations(project_dir: Path = PROJECT_DIR) -> None:
+    """Refuse a ``default:`` in ``Pulumi.yaml`` for any setting of the program.
+
+    The CLI merges such a default into the stack's config before the program runs (pulumi
+    ``pkg/workspace/config.go`` ``mergeConfig``), where it is indistinguishable from a value the
+    stack file sets: it would silently beat every environment profile. Declaring a setting
+    without a default is allowed (every stack must then set it).
+    """
+    doc = read_yaml(project_dir / "Pulumi.yaml", source="Pulumi.yaml")
+    project = doc.get("name") if isinstance(doc, dict) else None
+    declared = doc.get("config") if isinstance(doc, dict) else None
+    if not isinstance(declared, dict):
+        return
+    for key, declaration in declared.items():
+        full = key if ":" in str(key) else f"{project}:{key}"
+        if (
+            full in BASE
+            and isinstance(declaration, dict)
+            and declaration.get("default") is not None
+        ):
+            raise StackConfigError(
+                f"Pulumi.yaml: config.{key}.default: the CLI merges it into every stack before "
+                "the program runs, so no environment profile could change it; put the base "
+                f"value in {DEFAULTS_FILE} and remove this default"
+            )
+
+
 def from_pulumi() -> StackConfig:
     """Load the running stack's config through ``pulumi.Config`` (real CLI or offline engine)."""
     import pulumi
     from pulumi.runtime import config as runtime_config
+
+    check_project_declarations()
 
     raw = {k: v for k, v in runtime_config.CONFIG.get().items() if k.startswith(f"{NAMESPACE}:")}
     # A real CLI run passes config through the environment rather than set_all_config.
@@ -762,6 +792,7 @@ __all__ = [
     "StackConfigError",
     "SystemPool",
     "UserPool",
+    "check_project_declarations",
     "from_pulumi",
     "load",
     "vm_sizes",

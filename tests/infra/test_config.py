@@ -15,7 +15,8 @@ PROJECT = load_project(ROOT)
 
 
 def raw(stack: str = "prod", /, **overrides: object) -> dict[str, str]:
-    """The merged config of a shipped stack, with ``overrides`` (unprefixed keys) applied."""
+    """A shipped stack's config as the CLI hands it over, with ``overrides`` (unprefixed keys)
+    set in the stack file; :func:`load` puts it over the profile and the base."""
     values = dict(load_stack_config(PROJECT, stack).values)
     for key, value in overrides.items():
         values[f"aksflow:{key}"] = value if isinstance(value, str) else json.dumps(value)

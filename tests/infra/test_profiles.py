@@ -236,3 +236,28 @@ def test_a_violation_of_a_profile_value_points_at_its_line_in_environments_yaml(
         "change `aksflow:nodePools[0].zones` in the prod profile in environments.yaml "
         "(every prod stack), or set it in Pulumi.prod.yaml"
     )
+
+
+def test_a_pulumi_yaml_default_for_a_setting_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    """It would be merged before the program runs (mergeConfig) and beat every profile."""
+    project_file = project_copy / "Pulumi.yaml"
+    original = project_file.read_text()
+    project_file.write_text(original + "  aksflow:skuTier:\n    type: string\n    default: Free\n")
+    code, err = preview(project_copy, tmp_path / "out", "prod")
+    assert code == 2
+    assert (
+        err.strip()
+        .splitlines()[0]
+        .startswith(
+            "error: Pulumi.yaml: config.aksflow:skuTier.default: the CLI merges it into every stack"
+        )
+    )
+    # Declared without a default, a setting is merely required of every stack.
+    project_file.write_text(original + "  aksflow:location:\n    type: string\n")
+    code, err = preview(project_copy, tmp_path / "out", "prod")
+    assert code == 2 and "Pulumi.prod.yaml: aksflow:location: missing" in err
+    (project_copy / "Pulumi.prod.yaml").write_text(
+        (project_copy / "Pulumi.prod.yaml").read_text() + "  aksflow:location: westeurope\n"
+    )
+    code, err = preview(project_copy, tmp_path / "out", "prod")
+    assert code == 0, err
