@@ -18,6 +18,7 @@ import traceback
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
@@ -196,6 +197,22 @@ def _failing_policy(exc: BaseException) -> str:
     return "?"
 
 
+def _raised(what: str, exc: Exception, pack_dir: Path) -> PolicyError:
+    """``<pack file>:<line>: <what>: ValueError: <first line>``, the message's other lines below.
+
+    The line is the innermost traceback frame in the pack's own files: the policy's code.
+    """
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if Path(f.filename).is_relative_to(pack_dir)
+    ]
+    where = f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
+    first, *rest = str(exc).splitlines() or [""]
+    headline = f"{where}{what}: {type(exc).__name__}: {first}".rstrip()
+    return PolicyError("\n".join([headline, *(f"  {line}" for line in rest)]))
+
+
 class Analyzer:
     """A configured set of servicers for one pack and one reconciled config."""
 
@@ -287,8 +304,8 @@ class Analyzer:
             try:
                 response = servicer.Analyze(request, None)  # type: ignore[no-untyped-call]
             except Exception as exc:
-                raise PolicyError(
-                    f"policy {_failing_policy(exc)!r} raised on {r.urn}: {exc!r}"
+                raise _raised(
+                    f"policy {_failing_policy(exc)!r} raised on {r.urn}", exc, self.pack.directory
                 ) from exc
             out.evaluated[r.type] += 1
             self._collect(response, r.urn, out)
@@ -324,7 +341,9 @@ class Analyzer:
         try:
             response = servicer.AnalyzeStack(request, None)  # type: ignore[no-untyped-call]
         except Exception as exc:
-            raise PolicyError(f"stack policy {_failing_policy(exc)!r} raised: {exc!r}") from exc
+            raise _raised(
+                f"stack policy {_failing_policy(exc)!r} raised", exc, self.pack.directory
+            ) from exc
         self._collect(response, "", out)
 
 
@@ -407,7 +426,9 @@ class FastAnalyzer(Analyzer):
         except PolicyError:
             raise
         except Exception as exc:
-            raise PolicyError(f"policy {policy.name!r} raised on {resource_urn}: {exc!r}") from exc
+            raise _raised(
+                f"policy {policy.name!r} raised on {resource_urn}", exc, self.pack.directory
+            ) from exc
 
     def _cfg(self, name: str) -> dict[str, Any] | None:
         config = self._config.get(name)

@@ -246,6 +246,21 @@ CASES = [
         detail="second line",
     ),
     Case(
+        "policy-raises",
+        _replace(
+            "policies/aksflow_policies/hygiene.py",
+            "def resources(s: Subject, cfg: Mapping[str, Any]) -> Iterable[Finding]:\n",
+            "def resources(s: Subject, cfg: Mapping[str, Any]) -> Iterable[Finding]:\n"
+            '    raise ValueError("policy bug\\nsecond line")\n',
+        ),
+        (
+            "policies/aksflow_policies/hygiene.py:",
+            "policy 'k8s-resources' raised on urn:pulumi:dev::",
+            "ValueError: policy bug",
+        ),
+        detail="second line",
+    ),
+    Case(
         "program-raises",
         _replace(
             WORKLOADS,
