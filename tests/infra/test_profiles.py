@@ -261,3 +261,18 @@ def test_a_pulumi_yaml_default_for_a_setting_is_refused(project_copy: Path, tmp_
     )
     code, err = preview(project_copy, tmp_path / "out", "prod")
     assert code == 0, err
+
+
+def test_the_base_alone_is_the_secure_production_shape() -> None:
+    """An environment without a profile gets the base: private, zonal, Standard, Defender on."""
+    from infra.config import load
+
+    envs = parse(Path(ENVIRONMENTS_FILE), {"environments": [{"name": "qa"}]})
+    cfg = load("qa", {"aksflow:environment": "qa"}, environments=envs)
+    assert cfg.private_cluster and cfg.authorized_ip_ranges == ()
+    assert cfg.disable_run_command and cfg.defender
+    assert cfg.sku_tier == "Standard"
+    assert cfg.availability_zones == ("1", "2", "3")
+    assert all(pool.zones == ("1", "2", "3") for pool in cfg.user_pools)
+    assert cfg.system_pool.min_count >= 3 and cfg.system_pool.os_disk_type == "Ephemeral"
+    assert cfg.log_retention_days >= 90

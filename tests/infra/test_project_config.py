@@ -224,3 +224,5 @@ def test_shipped_stack_files_hold_only_deltas() -> None:
                 continue
             inherited = profile.get(key, BASE[key])
             assert inherited != value, f"Pulumi.{stack}.yaml repeats what {stack} gives {key}"
+        for key, value in profile.items():  # and each profile only what differs from the base
+            assert BASE[key] != value, f"the {stack} profile repeats the base value of {key}"
