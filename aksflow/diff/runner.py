@@ -171,7 +171,9 @@ class SubprocessPreviewRunner:
                 return PreviewOutcome(2, out_dir, f"{what}: timed out after {self.timeout:.0f} s")
             finally:
                 _CHILDREN.discard(child)
-            if code is None:  # the fork server itself failed: its status stands for the child
+            if child.error:
+                code, stderr = EXIT_BUG, f"error: the fork server {child.error}"
+            elif code is None:  # the fork server itself failed: its status stands for the child
                 code, stderr = server.failure()
         message = "" if code in (0, 1) else f"{what}: {_failure(code, stderr)}"
         return PreviewOutcome(code, out_dir, message)
@@ -227,10 +229,24 @@ class ForkServer:
         return ForkedChild(stderr_r, status_r)
 
     def failure(self) -> tuple[int, str]:
-        """The fork server's own exit status and stderr, once it has ended."""
-        code = self._process.wait()
+        """The fork server's own exit status and stderr, once it has ended.
+
+        Only a child's status pipe closing without an exit status gets here: the server died.
+        A 0 or 1 from it would read as a preview's verdict, so it becomes an internal error.
+        """
+        try:
+            code = self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            code = self._process.wait()
         self._log.seek(0)
-        return code, self._log.read().decode(errors="replace")
+        stderr = self._log.read().decode(errors="replace")
+        if code in (0, 1):
+            return (
+                EXIT_BUG,
+                f"error: the fork server ended (exit {code}) before the child\n{stderr}",
+            )
+        return code, stderr
 
     def close(self) -> None:
         """End of file on its socket ends it (and any child still running, with SIGTERM)."""
@@ -253,6 +269,7 @@ class ForkedChild:
         self._open = {stderr, status}
         self.pid: int | None = None
         self.spawned = ""  # why it is a fresh interpreter rather than a fork, if it is
+        self.error = ""  # why the fork server could not start it, if it could not
         self.exited = threading.Event()
         self.code: int | None = None
 
@@ -293,6 +310,8 @@ class ForkedChild:
             elif word == "exit":
                 self.code = int(value)
                 self.exited.set()
+            elif word == "error":
+                self.error = value
 
     def signal(self, sig: signal.Signals) -> None:
         """Signal its whole process group (the child and the workers it forked)."""

@@ -17,7 +17,8 @@ Protocol, over the ``AF_UNIX`` ``SOCK_SEQPACKET`` socket on stdin: one packet pe
 request (``argv`` after ``-m aksflow``, ``cwd``, ``path`` to put first on ``sys.path``, ``env``
 to set) carrying four file descriptors (the child's stdin, stdout, stderr, and a status pipe).
 On the status pipe this process writes ``pid N`` once the child runs and ``exit C`` when it
-ends (``C`` as :attr:`subprocess.Popen.returncode`: negative for a signal). End of file on the
+ends (``C`` as :attr:`subprocess.Popen.returncode`: negative for a signal), or ``error ...``
+when it could not start it. End of file on the
 socket ends this process; children still running are sent SIGTERM first.
 """
 
@@ -191,33 +192,43 @@ class Server:
                 os.close(fd)
             return True
         request = json.loads(message)
-        entries = [request["cwd"], *request["path"]]
-        hazard = fork_hazard(entries)
-        popen = None
-        if hazard is None:
-            pid = os.fork()
-            if pid == 0:
-                self._become_child(stdin, stdout, stderr, status)
-                _run_child(request)
-        else:
-            popen = subprocess.Popen(
-                [sys.executable, "-m", "aksflow", *request["argv"]],
-                cwd=request["cwd"],
-                env={**os.environ, **request["env"]},
-                stdin=stdin,
-                stdout=stdout,
-                stderr=stderr,
-                start_new_session=True,
-            )
-            pid = popen.pid
-        for fd in (stdin, stdout, stderr):
-            os.close(fd)
+        try:
+            pid, popen, hazard = self._start(request, stdin, stdout, stderr, status)
+        except OSError as exc:  # fork or exec refused (no memory, too many processes)
+            _say(status, f"error cannot start it: {exc}")
+            os.close(status)
+            return True
+        finally:
+            for fd in (stdin, stdout, stderr):
+                os.close(fd)
         pidfd = os.pidfd_open(pid)
         self.live[pidfd] = (pid, status, popen)
         self.selector.register(pidfd, selectors.EVENT_READ, pid)
         note = f" spawned: {hazard}".replace("\n", " ") if hazard else ""
         _say(status, f"pid {pid}{note}")
         return True
+
+    def _start(
+        self, request: Mapping[str, Any], stdin: int, stdout: int, stderr: int, status: int
+    ) -> tuple[int, subprocess.Popen[bytes] | None, str | None]:
+        """Fork the child, or spawn a fresh interpreter when a fork would not be faithful."""
+        hazard = fork_hazard([request["cwd"], *request["path"]])
+        if hazard is None:
+            pid = os.fork()
+            if pid == 0:
+                self._become_child(stdin, stdout, stderr, status)
+                _run_child(request)
+            return pid, None, None
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "aksflow", *request["argv"]],
+            cwd=request["cwd"],
+            env={**os.environ, **request["env"]},
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+        return popen.pid, popen, hazard
 
     def _become_child(self, stdin: int, stdout: int, stderr: int, status: int) -> None:
         os.setsid()  # its own process group: the parent ends it and its workers together

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from aksflow.diff.runner import SubprocessPreviewRunner
+from aksflow.diff.runner import ForkedChild, SubprocessPreviewRunner
 from aksflow.diff.zygote import FLOOR, fork_hazard, revision_modules, shadowed
 
 # A stand-in for a revision's aksflow: records what the child held when it started.
@@ -123,6 +123,32 @@ def test_the_fork_server_ends_when_its_socket_closes_and_takes_children_with_it(
     assert server._process.returncode == 0
     assert child.communicate(5) == (-signal.SIGTERM, "")
     assert not Path(f"/proc/{pid}").exists()
+
+
+def test_a_fork_server_that_ends_cleanly_without_running_the_child_is_an_internal_error(
+    tmp_path: Path,
+) -> None:
+    fake_python = tmp_path / "python"
+    fake_python.write_text("#!/bin/sh\necho 'no fork server here' >&2\nexit 0\n")
+    fake_python.chmod(0o755)
+    outcome = SubprocessPreviewRunner(python=str(fake_python)).run(
+        tmp_path, ["dev"], tmp_path / "out"
+    )
+    assert outcome.returncode == 3  # never 0 or 1: those would read as the preview's verdict
+    assert "preview of stack dev: internal error (exit 3)" in outcome.message
+    assert "the fork server ended (exit 0) before the child" in outcome.message
+
+
+def test_a_child_the_fork_server_could_not_start_reports_why() -> None:
+    stderr_r, stderr_w = os.pipe()
+    status_r, status_w = os.pipe()
+    os.write(status_w, b"error cannot start it: [Errno 11] Resource temporarily unavailable\n")
+    for fd in (stderr_w, status_w):
+        os.close(fd)
+    child = ForkedChild(stderr_r, status_r)
+    assert child.communicate(5) == (None, "")
+    assert child.pid is None
+    assert child.error == "cannot start it: [Errno 11] Resource temporarily unavailable"
 
 
 def test_fork_hazards() -> None:
