@@ -54,6 +54,18 @@ class Environment:
         """The key path of the profile in ``environments.yaml`` (``environments[0].config``)."""
         return f"environments[{self.rank}].config"
 
+    def policy_config_file(self, project_dir: Path) -> Path:
+        """The policy config this environment's stacks are gated with; a ConfigError naming
+        ``environments.yaml`` and the environment's ``policyConfig`` key when it is missing."""
+        path = project_dir / self.policy_config
+        if not path.is_file():
+            raise ConfigError(
+                f"{ENVIRONMENTS_FILE}: environments[{self.rank}].policyConfig: "
+                f"{self.policy_config} not found (the policy config of environment {self.name}; "
+                f"the default is policies/config/{self.name}.json)"
+            )
+        return path
+
     @property
     def runner_variable(self) -> str:
         """The repository variable that holds this environment's runner labels."""

@@ -186,7 +186,7 @@ def _evaluate(
     environment = load_environments(project.root).require(
         preview.environment, f"Pulumi.{preview.stack}.yaml: {project.name}:environment"
     )
-    config = project.root / environment.policy_config
+    config = environment.policy_config_file(project.root)
     report = evaluate_state(
         preview.state,
         policy_config=config,

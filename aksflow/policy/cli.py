@@ -107,9 +107,7 @@ def analyze(
         declared = load_environments(project).require(
             stack_config.environment, f"{stack_config.file.name}: {loaded.name}:environment"
         )
-        config_file = project / declared.policy_config
-        if not config_file.is_file():
-            raise ConfigError(f"{config_file}: no policy config for stack {stack!r}")
+        config_file = declared.policy_config_file(project)
         located = (loaded, stack_config)
     if config_file is None:
         config_file = strictest_config(pack)

@@ -320,6 +320,15 @@ CASES = [
         ("environments.yaml:", "environments[0].config.aksflow:defender[1]: invalid YAML"),
     ),
     Case(
+        "environments-yaml-policy-config-missing",
+        _replace(
+            "environments.yaml",
+            "podSecurity: baseline\n",
+            "podSecurity: baseline\n    policyConfig: policies/config/nope.json\n",
+        ),
+        ("environments.yaml: environments[0].policyConfig: policies/config/nope.json not found",),
+    ),
+    Case(
         "environments-yaml",
         _replace("environments.yaml", "podSecurity: baseline", "podSecurity: bogus"),
         ("environments.yaml: environments[0].podSecurity: must be one of",),
