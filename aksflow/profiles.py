@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from aksflow.environments import Environments
+from aksflow.errors import ProjectError
 from aksflow.project import Project, StackConfig
 
 DEFAULTS_MODULE = "defaults.py"
@@ -28,8 +29,9 @@ BASE_NAME = "BASE"
 def _read_base(path: Path, _mtime_ns: int, _size: int) -> Mapping[str, Any]:
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
-        return {}
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
+        raise ProjectError(f"{path}: {BASE_NAME}: cannot read the base defaults: {exc}") from None
+    line = 1
     for node in tree.body:
         target: ast.expr | None = None
         value: ast.expr | None = None
@@ -38,21 +40,34 @@ def _read_base(path: Path, _mtime_ns: int, _size: int) -> Mapping[str, Any]:
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
         if isinstance(target, ast.Name) and target.id == BASE_NAME and value is not None:
+            line = node.lineno
             try:
                 found = ast.literal_eval(value)
             except (ValueError, TypeError, SyntaxError, RecursionError):
-                return {}
-            return found if isinstance(found, dict) else {}
-    return {}
+                found = None
+            if isinstance(found, dict) and all(isinstance(key, str) for key in found):
+                return found
+            break
+    # Fail closed: a guessed base would list the wrong location or compare the wrong versions.
+    raise ProjectError(
+        f"{path}:{line}: {BASE_NAME}: must be assigned "
+        "a plain dict literal with string keys (aksflow reads it without running the program)"
+    )
 
 
 def base_defaults(main: Path) -> Mapping[str, Any]:
-    """``BASE`` of the program in ``main``, read as a literal and never executed ({} if none)."""
+    """``BASE`` of the program in ``main``, read as a literal and never executed.
+
+    ``{}`` for a revision without ``defaults.py`` (one from before the base moved there, whose
+    defaults are in ``Pulumi.yaml``); a ``defaults.py`` without a literal ``BASE`` is an error.
+    """
     path = main / DEFAULTS_MODULE
     try:
         stat = path.stat()
-    except OSError:
+    except FileNotFoundError:
         return {}
+    except OSError as exc:
+        raise ProjectError(f"{path}: {BASE_NAME}: cannot read the base defaults: {exc}") from None
     return _read_base(path.resolve(), stat.st_mtime_ns, stat.st_size)
 
 

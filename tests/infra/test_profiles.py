@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from aksflow.cli import main
 from aksflow.environments import ENVIRONMENTS_FILE, parse
-from aksflow.errors import ConfigError
+from aksflow.errors import ConfigError, ProjectError
 from aksflow.profiles import base_defaults
 from infra.defaults import BASE
 
@@ -209,10 +209,26 @@ def test_the_tool_reads_the_programs_base_without_running_it() -> None:
 
 
 def test_the_tool_reads_only_a_literal_base(tmp_path: Path) -> None:
-    (tmp_path / "defaults.py").write_text("import os\nBASE = {'aksflow:x': os.getcwd()}\n")
-    assert base_defaults(tmp_path) == {}
     (tmp_path / "defaults.py").write_text("BASE: dict = {'aksflow:x': [1, True]}\n")
     assert base_defaults(tmp_path) == {"aksflow:x": [1, True]}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import os\nBASE = {'aksflow:x': os.getcwd()}\n",  # not a literal: never executed
+        "OTHER = {}\n",  # no BASE at all
+        "BASE = [1]\n",  # not a dict
+        "BASE = {1: 2}\n",  # not string keys
+        "BASE = {\n",  # not Python
+    ],
+)
+def test_a_base_the_tool_cannot_read_is_an_error_not_a_guess(tmp_path: Path, source: str) -> None:
+    (tmp_path / "defaults.py").write_text(source)
+    with pytest.raises(ProjectError) as caught:
+        base_defaults(tmp_path)
+    assert str(caught.value).startswith(f"{(tmp_path / 'defaults.py').resolve()}:")
+    assert "BASE" in str(caught.value).splitlines()[0]
 
 
 def test_a_violation_of_a_profile_value_points_at_its_line_in_environments_yaml(
