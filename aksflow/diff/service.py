@@ -50,7 +50,6 @@ from aksflow.diff.risk import stack_risks
 from aksflow.diff.runner import PreviewOutcome, PreviewRunner
 from aksflow.errors import AksflowError, ProjectError
 from aksflow.policy.exceptions import FILE_NAME, load_exceptions
-from aksflow.policy.trusted import StackRequest, write_request
 from aksflow.safety.hook import stack_safety, with_safety
 from aksflow.stacks import policy_config_path, promotion_key
 
@@ -144,7 +143,7 @@ class _Gate:
 
     code_root: Path | None  # the base checkout when it carries aksflow/, else this aksflow
     project: Path  # the base's project: its pack, config and exceptions judge the head
-    stacks: tuple[StackRequest, ...]
+    stacks: tuple[tuple[str, str, Path, Path], ...]  # stack, environment, state, head report
     request: Path
     out_dir: Path
 
@@ -165,9 +164,13 @@ def _run_all(
         futures: dict[str, Future[PreviewOutcome]] = {
             side: pool.submit(runner.run, *job) for side, job in jobs.items()
         }
+        # Imported while the previews run, not before them: it loads the policy engine.
+        from aksflow.policy.trusted import StackRequest, write_request
+
         head = futures["head"].result()
         if not head.failed:
-            write_request(gate.request, gate.project, gate.stacks)
+            stacks = [StackRequest(*stack) for stack in gate.stacks]
+            write_request(gate.request, gate.project, stacks)
             futures["gate"] = pool.submit(runner.judge, gate.code_root, gate.request, gate.out_dir)
         outcomes = {side: future.result() for side, future in futures.items() if side != "gate"}
         prepared: _T | None = None
@@ -282,7 +285,7 @@ def run_diff(
             code_root=trusted_code_root(base_tree),
             project=base_project,
             stacks=tuple(
-                StackRequest(
+                (
                     stack,
                     environments[stack],
                     tmp / "out-head" / stack / "state.json",
