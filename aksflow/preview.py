@@ -24,6 +24,7 @@ from aksflow.errors import AksflowError, ProjectError, RenderError
 from aksflow.locate import Locator, refine_report
 from aksflow.parallel import available_cpus, ordered_map
 from aksflow.policy.exceptions import FILE_NAME, PolicyException, load_exceptions
+from aksflow.profiles import effective_values
 from aksflow.project import Project, StackConfig, load_project, load_stack_config
 from aksflow.safety.preview import print_estimate
 from aksflow.stacks import promotion_key
@@ -165,7 +166,10 @@ def _import_floor() -> None:
 def _preview_one(
     project: Project, config: StackConfig, renderer_factory: _RendererFactory
 ) -> StackPreview:
-    kube_version = config.values.get(f"{project.name}:kubernetesVersion", "")
+    # The version the program will use: base default <- environment profile <- stack file
+    # (the stack file alone rarely sets it, and charts must see the cluster's version).
+    values = effective_values(project, config, load_environments(project.root))
+    kube_version = values.get(f"{project.name}:kubernetesVersion", "")
     expander = _ChartExpander(project, renderer_factory, config.environment, kube_version)
     try:
         preview = preview_stack(project, config, expand_chart=expander)

@@ -320,10 +320,10 @@ def _check_kube_version(ctx: _Context, metadata: Mapping[str, Any]) -> None:
     try:
         ok = kubeversion.satisfies(ctx.kube_version, str(constraint))
     except RenderError as exc:
-        raise ctx.error("Chart.yaml kubeVersion", str(exc), _chart_yaml(ctx)) from None
+        raise ctx.error("kubeVersion", str(exc), _chart_yaml(ctx)) from None
     if not ok:
         raise ctx.error(
-            "Chart.yaml kubeVersion",
+            "kubeVersion",
             f"chart requires kubeVersion: {constraint} which is incompatible with Kubernetes "
             f"{ctx.kube_version}",
             _chart_yaml(ctx),
@@ -577,7 +577,7 @@ class Pyhelm3Renderer:
         if "values don't meet the specifications" in message:
             return ctx.schema_error(message)
         if "kubeVersion" in message:
-            return ctx.error("Chart.yaml kubeVersion", message, _chart_yaml(ctx))
+            return ctx.error("kubeVersion", message, _chart_yaml(ctx))
         if message.startswith(("cannot load ", "validation: ")):
             return ctx.load_error(message)
         parse_error = _RENDERED_YAML_ERROR.match(message)

@@ -229,6 +229,15 @@ CASES = [
         ('apps/web/chart/Chart.yaml: version: "notsemver" is invalid',),
     ),
     Case(
+        # Also: charts render with the stack's effective Kubernetes version (the base default
+        # here, which the stack file does not repeat), so the constraint is checked at all.
+        "chart-yaml-kube-version",
+        _replace(
+            "apps/web/chart/Chart.yaml", 'kubeVersion: ">=1.29.0-0"', 'kubeVersion: ">=1.99.0-0"'
+        ),
+        ("apps/web/chart/Chart.yaml: kubeVersion: chart requires kubeVersion: >=1.99.0-0",),
+    ),
+    Case(
         "chart-values-yaml",
         _append("apps/web/chart/values.yaml", "extra: [\n"),
         ("apps/web/chart/values.yaml:", "extra[0]: invalid YAML"),
