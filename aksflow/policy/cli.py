@@ -109,12 +109,9 @@ def analyze(
         )
         config_file = declared.policy_config_file(project)
         located = (loaded, stack_config)
+    defaulted = config_file is None
     if config_file is None:
         config_file = strictest_config(pack)
-        click.echo(
-            f"note: no --stack or --config: using the strictest shipped config {config_file}",
-            err=True,
-        )
     # Exceptions select by stack and environment: the stack's, else the config's name.
     environment = located[1].environment if located else config_file.stem
     exceptions_path = exceptions_file or pack / FILE_NAME
@@ -162,6 +159,11 @@ def analyze(
             click.echo(
                 f"warning: skipped {len(skipped)} file(s) without a Kubernetes object", err=True
             )
+    if defaulted:  # said once the inputs are read: an input error's headline stays line 1
+        click.echo(
+            f"note: no --stack or --config: using the strictest shipped config {config_file}",
+            err=True,
+        )
     _emit(report, fmt, output)
     if report.mandatory:
         ctx.exit(1)

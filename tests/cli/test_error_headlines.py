@@ -102,6 +102,12 @@ def _request(*stacks: dict[str, str]) -> Callable[[Path], None]:
     return edit
 
 
+def _analyze_manifests_defaulted(project: Path, tmp: Path) -> list[str]:
+    """No --stack or --config: the strictest config is said, after an input error if any."""
+    pack = str(project / "policies")
+    return ["policy", "analyze", "--pack", pack, "--manifests", str(tmp / "m")]
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -439,6 +445,12 @@ CASES = [
         _write("../m/pod.yaml", "kind: Pod\nspec:\n  containers: [\n"),
         ("m/pod.yaml:", "spec.containers[0]: invalid YAML"),
         args=_analyze_manifests,
+    ),
+    Case(
+        "manifests-yaml-default-config",  # the "note: ... strictest config" line came first
+        _write("../m/pod.yaml", "kind: Pod\nspec:\n  containers: [\n"),
+        ("m/pod.yaml:", "spec.containers[0]: invalid YAML"),
+        args=_analyze_manifests_defaulted,
     ),
 ]
 
