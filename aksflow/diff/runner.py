@@ -92,7 +92,8 @@ def error_message(stderr: str, max_lines: int = 200) -> str:
 
 
 class SubprocessPreviewRunner:
-    """``python -m aksflow preview --quiet`` in a child process."""
+    """``python -m aksflow preview --quiet`` (and the gate) in child processes, forked from
+    the session's fork server; a call outside a session starts a fork server of its own."""
 
     def __init__(
         self, helm: str | None = None, python: str = sys.executable, timeout: float = 1800.0
@@ -106,7 +107,8 @@ class SubprocessPreviewRunner:
         self.jobs = max(1, available_cpus() // 2)
 
     def command(self, project_dir: Path, stacks: Sequence[str], out_dir: Path) -> list[str]:
-        """The exact command line (``--stack`` once per stack)."""
+        """The child's command line (``--stack`` once per stack): what a forked child is
+        equivalent to, and what runs when the fork server starts a fresh interpreter."""
         cmd = [self.python, "-m", "aksflow", "preview", "--project-dir", str(project_dir)]
         cmd += ["--out", str(out_dir), "--quiet", "--jobs", str(self.jobs)]
         for stack in stacks:
