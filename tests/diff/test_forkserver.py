@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +175,22 @@ def test_shadowed_names_a_path_entry_that_provides_a_loaded_module(tmp_path: Pat
 
 def test_the_floor_is_third_party_only() -> None:
     assert revision_modules(FLOOR) == []
+
+
+def test_every_floor_module_is_one_a_preview_and_a_gate_load(project_copy: Path) -> None:
+    """No dead weight: the fork server imports nothing the children would not import anyway."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from aksflow.cli import main\n"
+        "import aksflow.policy.trusted\n"
+        "from aksflow.preview import run_preview\n"
+        f"run_preview(Path({str(project_copy)!r}), ['dev'], Path({str(project_copy / 'out')!r}),"
+        " jobs=1)\n"
+        "print('\\n'.join(sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
+    )
+    loaded = set(done.stdout.split())
+    assert [name for name in FLOOR if name not in loaded] == []
