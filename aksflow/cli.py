@@ -18,16 +18,47 @@ from rich.console import Console
 
 from aksflow import failures, interrupts
 
+# click >= 8.2 raises this (a UsageError) for a group called without a subcommand.
+_NO_ARGS_IS_HELP: type[Exception] = getattr(
+    click.exceptions, "NoArgsIsHelpError", click.exceptions.Exit
+)
+
+
+class UsageHeadline(click.ClickException):
+    """A click usage error shown with its message first: ``error: Invalid value for '--jobs':
+    ...``, then click's usage line and help hint (click prints those first, the error fourth)."""
+
+    exit_code = 2
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.format_message())
+        self.error = error
+
+    def show(self, file: Any = None) -> None:
+        failures.print_error(failures.usage_lines(self.error))
+
 
 class AksflowGroup(click.Group):
     """The one error path: every subcommand's exceptions end here (:mod:`aksflow.failures`)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except _NO_ARGS_IS_HELP:
+            raise  # no subcommand given: click prints the help, not an error
+        except click.UsageError as exc:
+            raise UsageHeadline(exc) from exc
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             with interrupts.handled():
                 return super().invoke(ctx)
+        except _NO_ARGS_IS_HELP:
+            raise
+        except click.UsageError as exc:
+            raise UsageHeadline(exc) from exc  # exit 2, the message as the headline
         except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise  # click's own exits and usage errors (exit 2)
+            raise  # click's own exits
         except BaseException as exc:  # mapped to an exit code, never swallowed
             debug = bool(ctx.obj and ctx.obj.get("debug"))
             ctx.exit(failures.report(exc, debug=debug))

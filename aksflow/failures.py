@@ -15,6 +15,8 @@ from __future__ import annotations
 import sys
 import traceback
 
+import click
+
 from aksflow.errors import EXIT_BUG, EXIT_INPUT, AksflowError, Interrupted
 
 BUG_LINE = "this is a bug in aksflow: please report it with the output of --debug"
@@ -46,12 +48,28 @@ def report(exc: BaseException, *, debug: bool) -> int:
     code, lines = describe(exc)
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
+    print_error(lines)
+    return code
+
+
+def print_error(lines: list[str]) -> None:
+    """``error: <headline>`` then the detail lines, as plain text (never markup) on stderr."""
     from rich.console import Console
     from rich.text import Text
 
     console = Console(stderr=True, soft_wrap=True, highlight=False, markup=False, emoji=False)
-    headline, *detail = lines
+    headline, *detail = lines or ["(no message)"]
     console.print(Text.assemble(("error:", "bold red"), " ", headline))
     for line in detail:
         console.print(Text(line))
-    return code
+
+
+def usage_lines(exc: click.UsageError) -> list[str]:
+    """A command-line usage error as one headline (click's message, naming the option), then
+    the usage and the help hint click would have printed first."""
+    lines = [exc.format_message()]
+    if exc.ctx is not None:
+        lines.append(f"  {exc.ctx.get_usage()}")
+        if exc.ctx.command.get_help_option(exc.ctx) is not None:
+            lines.append(f"  Try '{exc.ctx.command_path} {exc.ctx.help_option_names[0]}' for help.")
+    return lines

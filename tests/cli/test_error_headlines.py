@@ -621,3 +621,33 @@ def test_diff_names_the_option_of_an_unknown_revision(project_copy: Path, tmp_pa
         [*args, "--base", "main", "--head", "no-such-rev"],
         ("--head no-such-rev: unknown git revision",),
     )
+
+
+# --- command-line usage: click printed "Usage:" and a hint first, the error on line 4 -----------
+
+
+@pytest.mark.parametrize(
+    ("args", "headline"),
+    [
+        (["preview", "--jobs", "0"], "Invalid value for '--jobs': 0 is not in the range x>=1."),
+        (
+            ["policy", "analyze", "--format", "x"],
+            "Invalid value for '--format': 'x' is not one of",
+        ),
+        (
+            ["comment", "--repo", "o/r", "--pr", "1", "--file", "/no/such/comment.md"],
+            "Invalid value for '--file': File '/no/such/comment.md' does not exist.",
+        ),
+        (["plan", "summary"], "Missing argument 'PLAN_FILE'."),
+        (["no-such-command"], "No such command 'no-such-command'."),
+    ],
+    ids=["option-range", "option-choice", "missing-file", "missing-argument", "unknown-command"],
+)
+def test_a_usage_error_leads_with_its_message(args: list[str], headline: str) -> None:
+    _assert_headline(args, (headline,), detail="Usage: ")
+
+
+def test_a_group_without_a_subcommand_still_prints_its_help() -> None:
+    result = CliRunner().invoke(main, ["policy"])
+    assert result.output.startswith("Usage: main policy [OPTIONS] COMMAND [ARGS]...")
+    assert "error:" not in result.output
