@@ -12,6 +12,8 @@ Each child is ``python -m aksflow ...`` with that ``PYTHONPATH``, but forked fro
 fork server (:mod:`aksflow.diff.zygote`, started by :meth:`SubprocessPreviewRunner.session`),
 which has imported the third-party floor once and no revision's code: the children skip the
 floor's imports, and each still imports its own revision's ``aksflow``, ``infra`` and pack.
+Where the fork server cannot run (it needs Linux), :class:`SpawnServer` starts each child as
+that fresh ``python -m aksflow``, reporting through the same status pipe.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ class SubprocessPreviewRunner:
         self.helm = helm
         self.python = python
         self.timeout = timeout
-        self._server: ForkServer | None = None
+        self._server: ChildServer | None = None
         # Base and head preview side by side: each gets its share of the CPUs, so neither
         # forks workers that only compete with the other's (and pay the imports again).
         self.jobs = max(1, available_cpus() // 2)
@@ -138,7 +140,7 @@ class SubprocessPreviewRunner:
             yield
             return
         _CHILDREN.reset()
-        server = ForkServer(self.python, Path(tempfile.gettempdir()))
+        server = start_server(self.python, Path(tempfile.gettempdir()))
         self._server = server
         try:
             yield
@@ -156,7 +158,7 @@ class SubprocessPreviewRunner:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         with ExitStack() as stack:
             server = self._server or stack.enter_context(
-                _closing(ForkServer(self.python, out_dir.parent))
+                _closing(start_server(self.python, out_dir.parent))
             )
             # `python -m aksflow ARGS` from a neutral directory: neither checkout, so the
             # tool is the one on PYTHONPATH (``package_root``).
@@ -182,11 +184,79 @@ class SubprocessPreviewRunner:
 
 
 @contextmanager
-def _closing(server: ForkServer) -> Iterator[ForkServer]:
+def _closing(server: ChildServer) -> Iterator[ChildServer]:
     try:
         yield server
     finally:
         server.close()
+
+
+class ChildServer(Protocol):
+    """Starts the diff's children: :class:`ForkServer`, or :class:`SpawnServer` elsewhere."""
+
+    def start(
+        self, argv: list[str], *, cwd: Path, path: list[str], pythonpath: str
+    ) -> ForkedChild: ...
+
+    def failure(self) -> tuple[int, str]: ...
+
+    def close(self) -> None: ...
+
+
+# The fork server needs Linux: pidfd_open to wait for its children, SOCK_SEQPACKET for requests.
+FORK_SERVER = sys.platform == "linux" and hasattr(os, "pidfd_open")
+
+
+def start_server(python: str, workdir: Path) -> ChildServer:
+    """The fork server where the platform has one, else a fresh interpreter per child."""
+    return ForkServer(python, workdir) if FORK_SERVER else SpawnServer(python)
+
+
+class SpawnServer:
+    """Each child a fresh ``python -m aksflow``: the same command, environment and reports
+    (``pid N``, ``exit C`` on its status pipe) as a forked one, without the shared floor."""
+
+    def __init__(self, python: str) -> None:
+        self.python = python
+
+    def start(self, argv: list[str], *, cwd: Path, path: list[str], pythonpath: str) -> ForkedChild:
+        """Start ``python -m aksflow ARGV`` in ``cwd``; ``path`` leads ``pythonpath`` already."""
+        del path  # `python -m` in ``cwd`` with PYTHONPATH puts it where the fork server would
+        stderr_r, stderr_w = os.pipe()
+        status_r, status_w = os.pipe()
+        try:
+            process = subprocess.Popen(
+                [self.python, "-m", "aksflow", *argv],
+                cwd=cwd,
+                env={**os.environ, "PYTHONPATH": pythonpath},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr_w,
+                start_new_session=True,  # its own group: ended with its workers
+            )
+        except OSError as exc:
+            os.write(status_w, f"error could not start a child: {exc}\n".encode())
+            os.close(status_w)
+        else:
+            os.write(status_w, f"pid {process.pid}\n".encode())
+            threading.Thread(target=_report_exit, args=(process, status_w), daemon=True).start()
+        finally:
+            os.close(stderr_w)
+        return ForkedChild(stderr_r, status_r)
+
+    def failure(self) -> tuple[int, str]:
+        """Never reached: every child's exit is reported (there is no server to die)."""
+        return EXIT_BUG, "error: a child ended without an exit status"
+
+    def close(self) -> None:
+        """Nothing runs between children."""
+
+
+def _report_exit(process: subprocess.Popen[bytes], status: int) -> None:
+    code = process.wait()
+    with suppress(OSError):
+        os.write(status, f"exit {code}\n".encode())
+    os.close(status)
 
 
 class ForkServer:

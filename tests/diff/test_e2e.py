@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from aksflow.diff import runner as runner_module
 from aksflow.diff.cli import diff as diff_command
 from tests.diff import gitrepo
 
@@ -313,6 +314,19 @@ def test_a_new_mandatory_violation_exits_1_and_is_in_the_comment(history: Path) 
         assert v["message"].strip().splitlines()[0] in blocking
     new_section = comment[comment.index("#### New policy findings") :]
     assert f"❌ **mandatory** `{mandatory[0]['policy']}`" in new_section
+
+
+def test_without_a_fork_server_the_diff_and_its_gate_are_the_same(
+    history: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the fork server cannot run (not Linux), every child is a fresh interpreter."""
+    _, forked, _ = run_diff(history, "public-ip", "dev")
+    monkeypatch.setattr(runner_module, "FORK_SERVER", False)
+    result, spawned, comment = run_diff(history, "public-ip", "dev")
+    assert result.exit_code == 1
+    assert stack(spawned, "dev")["policy"] == stack(forked, "dev")["policy"]
+    assert stack(spawned, "dev")["changes"] == stack(forked, "dev")["changes"]
+    assert "❌ blocked: mandatory policy violations in dev" in comment
 
 
 def test_a_prod_pool_replace_has_a_risk_first_title(history: Path) -> None:

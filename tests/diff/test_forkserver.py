@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from aksflow.diff.runner import ForkedChild, SubprocessPreviewRunner
+from aksflow.diff import runner as runner_module
+from aksflow.diff.runner import ForkedChild, ForkServer, SpawnServer, SubprocessPreviewRunner
 from aksflow.diff.zygote import FLOOR, fork_hazard, revision_modules, shadowed
 
 # A stand-in for a revision's aksflow: records what the child held when it started.
@@ -114,7 +115,7 @@ def test_the_fork_server_ends_when_its_socket_closes_and_takes_children_with_it(
     runner = SubprocessPreviewRunner(timeout=60)
     with runner.session():
         server = runner._server
-        assert server is not None
+        assert isinstance(server, ForkServer)
         child = server.start(
             ["policy", "verdict"], cwd=tmp_path, path=[str(root)], pythonpath=str(root)
         )
@@ -151,6 +152,57 @@ def test_a_child_the_fork_server_could_not_start_reports_why() -> None:
     assert child.communicate(5) == (None, "")
     assert child.pid is None
     assert child.error == "cannot start it: [Errno 11] Resource temporarily unavailable"
+
+
+@pytest.fixture
+def no_fork_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform without the fork server's Linux calls (pidfd_open, SOCK_SEQPACKET)."""
+    monkeypatch.setattr(runner_module, "FORK_SERVER", False)
+
+
+@pytest.mark.usefixtures("no_fork_server")
+def test_without_a_fork_server_each_child_is_the_same_command_in_a_fresh_interpreter(
+    tmp_path: Path,
+) -> None:
+    root = code_root(tmp_path, PROBE)
+    outcome, seen = judge(tmp_path, root)
+    assert outcome.returncode == 0, outcome.message
+    assert seen["revision_modules"] == ["aksflow"]
+    assert seen["aksflow"] == str(root / "aksflow" / "__init__.py")
+    assert not seen["floor"]  # nothing shared: its own imports
+    assert seen["ppid"] == os.getpid()  # started by this process itself
+    assert seen["cwd"] == str(tmp_path)
+    assert seen["path"] == [str(tmp_path), str(root)]  # what the forked child gets
+    assert seen["argv"][:3] == ["policy", "verdict", "--request"]
+
+
+@pytest.mark.usefixtures("no_fork_server")
+@pytest.mark.parametrize(
+    ("main", "code", "message"),
+    [
+        (
+            "import sys\nsys.stderr.write('error: Pulumi.dev.yaml: bad\\n')\nsys.exit(2)\n",
+            2,
+            "the base's policy gate: Pulumi.dev.yaml: bad",
+        ),
+        ("import os\nos.kill(os.getpid(), 9)\n", -9, "the base's policy gate: killed by SIGKILL"),
+    ],
+)
+def test_without_a_fork_server_exits_are_reported_alike(
+    tmp_path: Path, main: str, code: int, message: str
+) -> None:
+    outcome, _ = judge(tmp_path, code_root(tmp_path, main))
+    assert outcome.returncode == code
+    assert message in outcome.message
+
+
+def test_a_spawned_child_that_cannot_start_reports_why(tmp_path: Path) -> None:
+    child = SpawnServer(str(tmp_path / "no-python")).start(
+        ["preview"], cwd=tmp_path, path=[], pythonpath=""
+    )
+    assert child.communicate(5) == (None, "")
+    assert child.pid is None
+    assert child.error.startswith("could not start a child: [Errno 2]")
 
 
 def test_fork_hazards() -> None:
