@@ -331,7 +331,7 @@ def _check_kube_version(ctx: _Context, metadata: Mapping[str, Any]) -> None:
 
 
 _MISSING = object()
-_EXTRA_KEY = re.compile(r"additional properties? '(?P<key>[^']+)' not allowed$")
+_EXTRA_KEY = re.compile(r"additional properties? '(?P<key>[^']+)'(?:, '[^']+')* not allowed$")
 
 
 def _value_at(document: Any, keys: list[str | int]) -> Any:
