@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from aksflow.diff import runner as runner_module
+from aksflow.diff import children
 from aksflow.diff.cli import diff as diff_command
 from tests.diff import gitrepo
 
@@ -321,7 +321,7 @@ def test_without_a_fork_server_the_diff_and_its_gate_are_the_same(
 ) -> None:
     """Where the fork server cannot run (not Linux), every child is a fresh interpreter."""
     _, forked, _ = run_diff(history, "public-ip", "dev")
-    monkeypatch.setattr(runner_module, "FORK_SERVER", False)
+    monkeypatch.setattr(children, "FORK_SERVER", False)
     result, spawned, comment = run_diff(history, "public-ip", "dev")
     assert result.exit_code == 1
     assert stack(spawned, "dev")["policy"] == stack(forked, "dev")["policy"]

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from aksflow.diff import runner as runner_module
-from aksflow.diff.runner import ForkedChild, ForkServer, SpawnServer, SubprocessPreviewRunner
+from aksflow.diff import children
+from aksflow.diff.children import ForkedChild, ForkServer, SpawnServer
+from aksflow.diff.runner import SubprocessPreviewRunner
 from aksflow.diff.zygote import FLOOR, fork_hazard, revision_modules, shadowed
 
 # A stand-in for a revision's aksflow: records what the child held when it started.
@@ -157,7 +158,7 @@ def test_a_child_the_fork_server_could_not_start_reports_why() -> None:
 @pytest.fixture
 def no_fork_server(monkeypatch: pytest.MonkeyPatch) -> None:
     """A platform without the fork server's Linux calls (pidfd_open, SOCK_SEQPACKET)."""
-    monkeypatch.setattr(runner_module, "FORK_SERVER", False)
+    monkeypatch.setattr(children, "FORK_SERVER", False)
 
 
 @pytest.mark.usefixtures("no_fork_server")
