@@ -32,15 +32,41 @@ def describe(exc: BaseException) -> tuple[int, list[str]]:
         return 130, ["interrupted by SIGINT; stopped and cleaned up"]
     if isinstance(exc, SystemExit):
         return EXIT_INPUT, [
-            f"the Pulumi program or a policy called sys.exit({exc.code!r}); "
+            f"{_user_line(exc)}the Pulumi program or a policy called sys.exit({exc.code!r}); "
             "a run must end by returning or raising, so the gate fails closed"
         ]
     if not isinstance(exc, Exception):
         return EXIT_INPUT, [
-            f"the Pulumi program or a policy raised {type(exc).__name__}: {exc}; "
-            "the gate fails closed"
+            f"{_user_line(exc)}the Pulumi program or a policy raised {type(exc).__name__}: "
+            f"{exc}; the gate fails closed"
         ]
     return EXIT_BUG, [f"internal error: {type(exc).__name__}: {exc}", BUG_LINE]
+
+
+def _user_line(exc: BaseException) -> str:
+    """``policies/x.py:12: ``: the innermost frame in neither aksflow, the standard library
+    nor an installed package (the program's or a policy's own line); empty when there is none."""
+    import sysconfig
+    from pathlib import Path
+
+    ours = Path(__file__).resolve().parent
+    library = {Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "platstdlib")}
+    found = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = Path(frame.filename).resolve()
+        if (
+            not path.is_file()
+            or path.is_relative_to(ours)
+            or "site-packages" in path.parts
+            or any(path.is_relative_to(lib) for lib in library)
+        ):
+            continue
+        try:
+            shown = path.relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            shown = str(path)
+        found = f"{shown}:{frame.lineno}: "
+    return found
 
 
 def report(exc: BaseException, *, debug: bool) -> int:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from aksflow.errors import AksflowError, Interrupted
+from aksflow.errors import AksflowError, Interrupted, ProgramError, escaped_base_exception
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -57,6 +57,10 @@ class _Task(Generic[T, R]):
         except (AksflowError, Interrupted):
             raise  # an interrupt stays an interrupt (exit 128 + signal), never a "bug"
         except BaseException as exc:
+            if escaped_base_exception(exc):  # sys.exit() in the program or a policy: exit 2
+                from aksflow.failures import describe
+
+                raise ProgramError("\n".join(describe(exc)[1])) from None
             raise WorkerCrashError(f"{type(exc).__name__}: {exc}", traceback.format_exc()) from None
 
 

@@ -276,6 +276,26 @@ CASES = [
         detail="second line",
     ),
     Case(
+        "policy-calls-sys-exit",
+        _replace(
+            "policies/aksflow_policies/hygiene.py",
+            "def resources(s: Subject, cfg: Mapping[str, Any]) -> Iterable[Finding]:\n",
+            "def resources(s: Subject, cfg: Mapping[str, Any]) -> Iterable[Finding]:\n"
+            "    import sys; sys.exit(0)\n",
+        ),
+        ("policies/aksflow_policies/hygiene.py:", "called sys.exit(0)"),
+    ),
+    Case(
+        "program-calls-sys-exit-in-a-worker",  # every stack, forked: was exit 3, WorkerCrashError
+        _replace(
+            WORKLOADS,
+            "        charts: list[k8s.helm.v4.Chart] = []\n",
+            "        charts: list[k8s.helm.v4.Chart] = []\n        import sys; sys.exit(0)\n",
+        ),
+        (f"{WORKLOADS}:", "called sys.exit(0)"),
+        args=lambda project, tmp: [*_preview(project, tmp)[:-2], "--jobs", "2"],
+    ),
+    Case(
         "program-raises",
         _replace(
             WORKLOADS,
