@@ -39,8 +39,12 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: {what} not found") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: {what} is not valid JSON: {exc}") from exc
+    except json.JSONDecodeError as exc:  # file and line first, as every input error
+        raise ConfigError(
+            f"{path}:{exc.lineno}: {what} is not valid JSON: {exc.msg} (column {exc.colno})"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the {what}: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: {what} must be a JSON object")
     return data

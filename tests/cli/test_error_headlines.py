@@ -60,6 +60,13 @@ def _write(rel: str, text: str) -> Callable[[Path], None]:
     return edit
 
 
+def _write_bytes(rel: str, data: bytes) -> Callable[[Path], None]:
+    def edit(project: Path) -> None:
+        (project / rel).write_bytes(data)
+
+    return edit
+
+
 def _both(*edits: Callable[[Path], None]) -> Callable[[Path], None]:
     def edit(project: Path) -> None:
         for one in edits:
@@ -106,6 +113,10 @@ def _analyze_manifests_defaulted(project: Path, tmp: Path) -> list[str]:
     """No --stack or --config: the strictest config is said, after an input error if any."""
     pack = str(project / "policies")
     return ["policy", "analyze", "--pack", pack, "--manifests", str(tmp / "m")]
+
+
+def _plan_summary(project: Path, tmp: Path) -> list[str]:
+    return ["plan", "summary", str(tmp / "plan.json")]
 
 
 @dataclass(frozen=True)
@@ -398,7 +409,12 @@ CASES = [
             '"enforcementLevel": "mandatory",',
             '"enforcementLevel": "mandatory"',
         ),
-        ("policies/config/dev.json", "line 4", "not valid JSON"),
+        ("policies/config/dev.json:4: policy config (keyed by policy name) is not valid JSON",),
+    ),
+    Case(
+        "policy-config-binary",  # was exit 3: a UnicodeDecodeError escaped
+        _write_bytes("policies/config/dev.json", bytes(range(256))),
+        ("policies/config/dev.json: cannot read the policy config",),
     ),
     Case(
         "policy-config-level",
@@ -465,6 +481,20 @@ CASES = [
         _write("../m/pod.yaml", "kind: Pod\nspec:\n  containers: [\n"),
         ("m/pod.yaml:", "spec.containers[0]: invalid YAML"),
         args=_analyze_manifests,
+    ),
+    Case(
+        "manifests-json",
+        _write(
+            "../m/pod.json", '{"apiVersion": "v1", "kind": "Pod",\n  "metadata": {"name": "x",}}'
+        ),
+        ("m/pod.json:2: invalid JSON",),
+        args=_analyze_manifests,
+    ),
+    Case(
+        "plan-json-shape",
+        _write("../plan.json", '{"steps": [{"op": "create", "urn": 5}]}'),
+        ("plan.json: steps[0].urn: must be a string",),
+        args=_plan_summary,
     ),
     Case(
         "manifests-yaml-default-config",  # the "note: ... strictest config" line came first
