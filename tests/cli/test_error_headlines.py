@@ -5,9 +5,13 @@ CLI. Each asserts exit 2 (an input error), that stderr's first line is ``error: 
 and the key (or object, field, template expression) in it, no traceback, and, where the error
 has one, that its detail (the parser's report, Helm's words) follows on a later line.
 
-The first nine cases after the shipped ones are the errors that used to lead with a generic line
+The cases before "the other inputs" are the errors that used to lead with a generic line
 ("while parsing a flow sequence", "values don't meet the specifications", a template position
-without its expression, "command failed: <helm command line>") and named the key on line 3.
+without its expression, pyhelm3's "command failed: <helm command line>", a repr) and named the
+file or key on a later line, or not at all. Of "the other inputs", most held already; some were
+sharpened to a key path (values schema, policy config property, exception policy, verdict
+request, JSON lines; the commit messages name each). Below them: Helm repositories, the GitHub
+API, `aksflow diff` and command-line usage errors.
 """
 
 from __future__ import annotations
