@@ -744,12 +744,17 @@ def _settings(r: _Reader, profile: Environment) -> StackConfig:
 
 
 def check_project_declarations(project_dir: Path = PROJECT_DIR) -> None:
-    """Refuse a ``default:`` in ``Pulumi.yaml`` for any setting of the program.
+    """Refuse a ``default:`` (or ``value:``) in ``Pulumi.yaml`` for any setting of the program.
 
-    The CLI merges such a default into the stack's config before the program runs (pulumi
+    The CLI merges such a value into the stack's config before the program runs (pulumi
     ``pkg/workspace/config.go`` ``mergeConfig``), where it is indistinguishable from a value the
     stack file sets: it would silently beat every environment profile. Declaring a setting
-    without a default is allowed (every stack must then set it).
+    without a default is allowed (every stack must then set it). A scalar or list written in
+    place of a declaration is Pulumi's shorthand for a default (pulumi
+    ``sdk/go/common/workspace/project.go`` ``RewriteShorthandConfigValues``: a key of the
+    project's namespace becomes ``{default: value}``), so it is refused as well; so is
+    ``value:``, which ``mergeConfig`` applies the same way. ``aksflow:environment`` may not
+    have one either: each stack file names its environment.
     """
     doc = read_yaml(project_dir / "Pulumi.yaml", source="Pulumi.yaml")
     project = doc.get("name") if isinstance(doc, dict) else None
@@ -758,13 +763,25 @@ def check_project_declarations(project_dir: Path = PROJECT_DIR) -> None:
         return
     for key, declaration in declared.items():
         full = key if ":" in str(key) else f"{project}:{key}"
-        if (
-            full in BASE
-            and isinstance(declaration, dict)
-            and declaration.get("default") is not None
-        ):
+        environment = full == f"{NAMESPACE}:environment"
+        if full not in BASE and not environment:
+            continue
+        if isinstance(declaration, dict):
+            attribute = next(
+                (a for a in ("default", "value") if declaration.get(a) is not None), None
+            )
+            where = f"config.{key}.{attribute}" if attribute else ""
+        else:  # shorthand: the CLI reads the bare value as the declaration's default
+            where = f"config.{key}" if declaration is not None else ""
+        if where and environment:
             raise StackConfigError(
-                f"Pulumi.yaml: config.{key}.default: the CLI merges it into every stack before "
+                f"Pulumi.yaml: {where}: the CLI merges it into every stack that does not name "
+                "its environment, so a new stack would silently get this one's profile, "
+                "policies and deploy gates; remove it (each stack file names its environment)"
+            )
+        if where:
+            raise StackConfigError(
+                f"Pulumi.yaml: {where}: the CLI merges it into every stack before "
                 "the program runs, so no environment profile could change it; put the base "
                 f"value in {DEFAULTS_FILE} and remove this default"
             )

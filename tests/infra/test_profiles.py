@@ -279,6 +279,45 @@ def test_a_pulumi_yaml_default_for_a_setting_is_refused(project_copy: Path, tmp_
     assert code == 0, err
 
 
+@pytest.mark.parametrize(
+    ("declaration", "where"),
+    [
+        # Shorthand: pulumi sdk/go/common/workspace/project.go RewriteShorthandConfigValues
+        # makes a bare value of the project's namespace the declaration's default.
+        ("  aksflow:skuTier: Free\n", "config.aksflow:skuTier:"),
+        ("  skuTier: Free\n", "config.skuTier:"),
+        ("  aksflow:availabilityZones: []\n", "config.aksflow:availabilityZones:"),
+        ("  aksflow:skuTier:\n    default: Free\n", "config.aksflow:skuTier.default:"),
+        # pkg/workspace/config.go mergeConfig applies `value:` just as it applies `default:`.
+        ("  aksflow:skuTier:\n    value: Free\n", "config.aksflow:skuTier.value:"),
+    ],
+)
+def test_every_form_of_a_pulumi_yaml_default_for_a_setting_is_refused(
+    tmp_path: Path, declaration: str, where: str
+) -> None:
+    from infra.config import StackConfigError, check_project_declarations
+
+    (tmp_path / "Pulumi.yaml").write_text(
+        (ROOT / "Pulumi.yaml").read_text().split("\nconfig:\n")[0] + "\nconfig:\n" + declaration
+    )
+    with pytest.raises(StackConfigError) as caught:
+        check_project_declarations(tmp_path)
+    assert str(caught.value).startswith(f"Pulumi.yaml: {where} the CLI merges it into every stack")
+
+
+def test_a_pulumi_yaml_default_environment_is_refused(project_copy: Path, tmp_path: Path) -> None:
+    """A default would give every stack that forgets its environment this one's profile and
+    gates; the shipped Pulumi.yaml declares it without one on purpose."""
+    project_file = project_copy / "Pulumi.yaml"
+    project_file.write_text(project_file.read_text() + "    default: dev\n")
+    code, err = preview(project_copy, tmp_path / "out", "prod")
+    assert code == 2
+    assert err.startswith(
+        "error: Pulumi.yaml: config.aksflow:environment.default: the CLI merges it into every "
+        "stack that does not name its environment"
+    )
+
+
 def test_the_base_alone_is_the_secure_production_shape() -> None:
     """An environment without a profile gets the base: private, zonal, Standard, Defender on."""
     from infra.config import load
