@@ -10,6 +10,8 @@ change the verdict on itself.
 Work is reused where the result cannot differ: when the project's tree is the same at both
 revisions the head preview stands in for the base; when only some ``Pulumi.<stack>.yaml`` files
 changed, only those stacks are previewed at the base (a stack file feeds only its own stack).
+Any other change, ``environments.yaml`` (the profiles) and ``infra/defaults.py`` (the base)
+included, is an input of every stack: every stack is previewed at the base.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from aksflow.diff import children
 from aksflow.diff.cli import diff as diff_command
+from aksflow.stacks import affected_names
 from tests.diff import gitrepo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,6 +103,31 @@ def _new_pool(repo: Path) -> None:
     )
 
 
+def _dev_fleet(repo: Path) -> None:
+    # A second dev cluster: a stack file with only its environment and VNet range.
+    (repo / "Pulumi.dev-neu.yaml").write_text(
+        "config:\n  aksflow:environment: dev\n  aksflow:vnetAddressSpace: 10.11.0.0/16\n"
+    )
+
+
+def _dev_profile(repo: Path) -> None:
+    # Only the dev profile changes: no stack file, no code.
+    _edit(
+        repo / "environments.yaml",
+        "      aksflow:logRetentionDays: 30\n",
+        "      aksflow:logRetentionDays: 60\n",
+    )
+
+
+def _base_default(repo: Path) -> None:
+    # Only the base changes: every stack whose profile and file leave the key unset follows it.
+    _edit(
+        repo / "infra" / "defaults.py",
+        '"aksflow:logRetentionDays": 90,',
+        '"aksflow:logRetentionDays": 120,',
+    )
+
+
 def _single_zone(repo: Path) -> None:
     # This one stack overrides the prod profile's pools (a stack value replaces the whole list).
     stack_file = repo / "Pulumi.prod.yaml"
@@ -144,6 +170,9 @@ SCENARIOS: list[tuple[str, Callable[[Path], None]]] = [
     ("no-change", _nothing),
     ("prod-pool-replace", _prod_pool_replace),
     ("new-pool", _new_pool),
+    ("dev-fleet", _dev_fleet),  # from here on dev has two stacks
+    ("dev-profile", _dev_profile),
+    ("base-default", _base_default),
     ("public-ip", _public_node_ip),  # late: every later head carries the violation
     ("single-zone", _single_zone),  # prod: a stack-file value breaks a policy
     ("schema-error", _schema_error),  # dev's web values break the chart's schema
@@ -350,6 +379,53 @@ def test_a_new_pool_shows_its_vm_size(history: Path) -> None:
     block = comment[comment.index("AgentPool npbatch02 (create)") :]
     assert block.splitlines()[1] == "      = vmSize: Standard_E4ds_v5"
     assert "      = min/max: 0/2" in block
+
+
+def _retention(doc: dict[str, Any], name: str) -> list[list[dict[str, Any]]]:
+    """The Log Analytics workspace's property changes in one stack."""
+    return [
+        c["properties"] for c in stack(doc, name)["changes"] if c["type"].endswith(":Workspace")
+    ]
+
+
+def test_a_profile_only_change_re_previews_and_changes_every_stack_of_its_environment(
+    history: Path,
+) -> None:
+    """environments.yaml is an input of every stack: the base is previewed again, not reused,
+    and the change shows in each stack of the edited environment and in no other."""
+    _, doc, comment = run_diff(history, "dev-profile")
+    assert not doc["reusedBasePreview"]
+    assert [(s["stack"], s["status"]) for s in doc["stacks"]] == [
+        ("dev", "changed"),
+        ("dev-neu", "changed"),
+        ("staging", "no changes"),
+        ("prod", "no changes"),
+    ]
+    update = [{"path": "retentionInDays", "kind": "update", "old": 30, "new": 60}]
+    assert _retention(doc, "dev") == _retention(doc, "dev-neu") == [update]
+    assert "| `staging` | ✅ no changes | 0 | 0 | 0 | 0 |" in comment
+    # The credentialed cloud preview then runs for exactly those stacks.
+    assert affected_names(history.parent / "out-dev-profile" / "pr" / "diff.json") == {
+        "dev",
+        "dev-neu",
+    }
+
+
+def test_a_base_default_change_shows_where_no_profile_or_stack_file_overrides_it(
+    history: Path,
+) -> None:
+    """infra/defaults.py is an input of every stack. Only staging follows the new base: dev's
+    profile sets its own retention, and Pulumi.prod.yaml its own (the prod-config scenario)."""
+    _, doc, _ = run_diff(history, "base-default")
+    assert not doc["reusedBasePreview"]
+    assert [(s["stack"], s["status"]) for s in doc["stacks"]] == [
+        ("dev", "no changes"),
+        ("dev-neu", "no changes"),
+        ("staging", "changed"),
+        ("prod", "no changes"),
+    ]
+    update = [{"path": "retentionInDays", "kind": "update", "old": 90, "new": 120}]
+    assert _retention(doc, "staging") == [update]
 
 
 def _aksflow(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
