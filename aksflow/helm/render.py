@@ -80,6 +80,9 @@ _RENDERED_YAML_ERROR = re.compile(
     r"YAML parse error on (?P<path>\S+): (?:error converting YAML to JSON: )?(?P<problem>.+)",
     re.DOTALL,
 )
+_MISSING_DEPENDENCY = re.compile(
+    r"found in Chart\.yaml, but missing in charts/ directory: (?P<names>.+)"
+)
 _HELM_DEBUG_HINT = "Use --debug flag to render out invalid YAML"
 
 T = TypeVar("T")
@@ -580,6 +583,13 @@ class Pyhelm3Renderer:
             return ctx.error("kubeVersion", message, _chart_yaml(ctx))
         if message.startswith(("cannot load ", "validation: ")):
             return ctx.load_error(message)
+        missing = _MISSING_DEPENDENCY.search(message)
+        if missing is not None:  # helm template's action.CheckDependencies
+            return RenderError(
+                f"{ctx.prefix}: {_chart_yaml(ctx)}: dependencies: {missing['names']}: declared "
+                f"but missing in {ctx.chart_file('charts')}/ (run `helm dependency build`)"
+                f"\n  {message}"
+            )
         parse_error = _RENDERED_YAML_ERROR.match(message)
         if parse_error is not None:
             where = f"{ctx.template_path(parse_error['path'])} (rendered)"

@@ -177,6 +177,16 @@ CASES = [
         args=_preview_helm_v3,
     ),
     Case(
+        "chart-dependency-missing-helm-v3",
+        _append(
+            "apps/web/chart/Chart.yaml",
+            "dependencies:\n  - {name: redis, version: 1.0.0, repository: https://charts.example.com}\n",
+        ),
+        ("apps/web/chart/Chart.yaml: dependencies: redis: declared but missing",),
+        detail="helm dependency build",
+        args=_preview_helm_v3,
+    ),
+    Case(
         "rendered-template-yaml",
         _append(SERVICE, "  broken: [\n"),
         (f"{SERVICE} (rendered):", "broken", "invalid YAML: did not find expected node content"),
