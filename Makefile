@@ -57,11 +57,13 @@ prices: $(STAMP)
 	$(BIN)/python -m aksflow.safety.refresh
 
 # Re-resolve the pinned ranges in pyproject.toml into exact versions: the runtime set, then the
-# dev set constrained to it, so both locks agree on every package they share.
+# dev set constrained to it, so both locks agree on every package they share. They resolve for
+# the Python every workflow sets up: .python-version, its one pin.
+LOCK_PYTHON = $(shell cat .python-version)
 lock: $(STAMP)
 	$(PIP) uv==0.13.9
-	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --python-version $(LOCK_PYTHON) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version $(LOCK_PYTHON) \
 		-c requirements.lock -o requirements-dev.lock
 
 clean:

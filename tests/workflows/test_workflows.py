@@ -430,6 +430,19 @@ def test_tool_versions_are_pinned_once(workflows: dict[str, Workflow]) -> None:
     assert re.fullmatch(r"[0-9a-f]{64}", ci_env["ACTIONLINT_SHA256"])
 
 
+def test_the_locks_resolve_for_the_python_of_python_version() -> None:
+    """``make lock`` takes the version from .python-version, and both committed locks say they
+    were resolved for it (uv records its command line in the header)."""
+    python = (REPO / ".python-version").read_text(encoding="utf-8").strip()
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "LOCK_PYTHON = $(shell cat .python-version)" in makefile
+    assert makefile.count("--python-version $(LOCK_PYTHON)") == 2
+    assert not re.search(r"--python-version \d", makefile)
+    for lock in ("requirements.lock", "requirements-dev.lock"):
+        header = (REPO / lock).read_text(encoding="utf-8").splitlines()[1]
+        assert f" --python-version {python} " in header, lock
+
+
 def _assert_pinned_tools(where: str, job_steps: list[dict[str, Any]], env: dict[str, Any]) -> None:
     ids = [step.get("id") for step in job_steps]
     for index, step in enumerate(job_steps):
