@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from aksflow.environments import ENVIRONMENTS_FILE
+
 if TYPE_CHECKING:
     from aksflow.policy.report import PolicyReport
 
@@ -165,9 +167,6 @@ def find_line(path: Path, keys: Sequence[Segment]) -> tuple[int, int] | None:
     """
     walked = _walk(path, keys)
     return (walked[1], walked[2]) if walked else None
-
-
-ENVIRONMENTS_FILE = "environments.yaml"
 
 
 @dataclass(frozen=True)

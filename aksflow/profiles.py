@@ -11,7 +11,6 @@ Values are not validated here: the preview of the stack reports a bad one with f
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 from aksflow.environments import Environments
 from aksflow.errors import ProjectError
-from aksflow.project import Project, StackConfig
+from aksflow.project import Project, StackConfig, encode_config_value
 
 DEFAULTS_MODULE = "defaults.py"
 BASE_NAME = "BASE"
@@ -71,11 +70,6 @@ def base_defaults(main: Path) -> Mapping[str, Any]:
     return _read_base(path.resolve(), stat.st_mtime_ns, stat.st_size)
 
 
-def _encode(value: Any) -> str:
-    """Pulumi's string encoding of a config value: strings as-is, the rest as JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def effective_values(
     project: Project, config: StackConfig, environments: Environments | None
 ) -> dict[str, str]:
@@ -83,10 +77,10 @@ def effective_values(
 
     Encoded as Pulumi passes config to a program; a secret stays the stack's placeholder.
     """
-    values = {key: _encode(value) for key, value in base_defaults(project.main).items()}
+    values = {key: encode_config_value(v) for key, v in base_defaults(project.main).items()}
     profile = environments.get(config.environment) if environments is not None else None
     if profile is not None:
-        values.update((key, _encode(value)) for key, value in profile.config.items())
+        values.update((key, encode_config_value(v)) for key, v in profile.config.items())
     values.update(config.values)
     return values
 

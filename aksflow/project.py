@@ -262,8 +262,12 @@ def _check_stack_value(file: str, decl: ConfigKey, value: Any) -> None:
     raise ConfigError(message)
 
 
-def _encode(value: Any) -> str:
-    """Pulumi's wire encoding of a config value: strings as-is, the rest as JSON."""
+def encode_config_value(value: Any) -> str:
+    """Pulumi's wire encoding of a config value: strings as-is, the rest as JSON.
+
+    The one encoding of every config layer: the CLI's (here), the program's merge of the base
+    and the profile (``infra/config.py``) and the tool's reading of it (``aksflow.profiles``).
+    """
     if isinstance(value, str):
         return value
     return json.dumps(value)
@@ -287,7 +291,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
         raise ConfigError(f"{path.name}: config: must be a mapping of key: value")
 
     values: dict[str, str] = {
-        k: _encode(d.default) for k, d in project.config.items() if not d.required
+        k: encode_config_value(d.default) for k, d in project.config.items() if not d.required
     }
     secret_keys: set[str] = set()
     for key, value in raw.items():
@@ -309,7 +313,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
                 raise ConfigError(
                     f"{path.name}: {full}: must be encrypted (pulumi config set --secret)"
                 )
-        values[full] = _encode(value)
+        values[full] = encode_config_value(value)
     # pkg/workspace/config.go mergeConfig: a key of the project's own namespace without a
     # default must be set by every stack (`key.Namespace() == projectName`); another
     # namespace's undefaulted key is simply left unset.

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from aksflow.environments import ENVIRONMENTS_FILE, Environment, Environments, load_environments
 from aksflow.errors import ConfigError
+from aksflow.project import encode_config_value
 from aksflow.yamlio import read_yaml
 from infra.defaults import BASE, DEFAULTS_FILE
 
@@ -556,11 +557,6 @@ def _vnet_clear_of_overlay(reader: _Reader, vnet: str) -> None:
             )
 
 
-def _encode(value: Any) -> str:
-    """Pulumi's string encoding of a config value: strings as-is, the rest as JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def _check_names(layer: _Layer, keys: Iterable[str], *, profile: bool) -> None:
     """Every ``aksflow:*`` key of a layer is a setting of the program (a typo fails here).
 
@@ -629,8 +625,8 @@ def load(
     _check_names(stack_layer, raw, profile=False)
     _check_names(profile_layer, profile.config, profile=True)
 
-    base = {key: _encode(value) for key, value in BASE.items()}
-    profiled = {key: _encode(value) for key, value in profile.config.items()}
+    base = {key: encode_config_value(value) for key, value in BASE.items()}
+    profiled = {key: encode_config_value(value) for key, value in profile.config.items()}
     # The profile over the base must hold by itself: a bad profile value is reported in
     # environments.yaml, whichever stack found it.
     _settings(_Reader(stack, {**base, **profiled}, frozenset(), profile_layer), profile)
