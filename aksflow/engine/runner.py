@@ -112,10 +112,13 @@ def _program_failure(stack_file: str, root: Path, exc: Exception) -> ProgramErro
     import traceback
 
     root = root.resolve()
+    tool = Path(__file__).resolve().parents[1]  # aksflow itself may live in the project
 
     def own(filename: str) -> str | None:
         path = Path(filename).resolve()
         if not path.is_relative_to(root) or "site-packages" in path.parts:
+            return None
+        if path.is_relative_to(tool):
             return None
         return path.relative_to(root).as_posix()
 
