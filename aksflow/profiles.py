@@ -57,10 +57,12 @@ def _read_base(path: Path, _mtime_ns: int, _size: int) -> Mapping[str, Any]:
 def base_defaults(main: Path) -> Mapping[str, Any]:
     """``BASE`` of the program in ``main``, read as a literal and never executed.
 
-    ``{}`` for a revision without ``defaults.py`` (one from before the base moved there, whose
-    defaults are in ``Pulumi.yaml``); a ``defaults.py`` without a literal ``BASE`` is an error.
+    ``main`` is ``Pulumi.yaml``'s ``main``: the program's folder, or its entry file, whose
+    folder is the program's (pulumi ``pkg/engine/project.go`` ``getPwdMain``). ``{}`` for a
+    revision without ``defaults.py`` (one from before the base moved there, whose defaults are
+    in ``Pulumi.yaml``); a ``defaults.py`` without a literal ``BASE`` is an error.
     """
-    path = main / DEFAULTS_MODULE
+    path = (main.parent if main.is_file() else main) / DEFAULTS_MODULE
     try:
         stat = path.stat()
     except FileNotFoundError:

@@ -208,6 +208,16 @@ def test_the_tool_reads_the_programs_base_without_running_it() -> None:
     assert base_defaults(ROOT / "nowhere") == {}
 
 
+def test_a_main_entry_file_has_its_folder_as_the_programs(tmp_path: Path) -> None:
+    """``main: infra/__main__.py`` runs from infra/ (getPwdMain): its base is infra/defaults.py."""
+    program = tmp_path / "infra"
+    program.mkdir()
+    (program / "__main__.py").write_text("")
+    (program / "defaults.py").write_text('BASE = {"aksflow:location": "northeurope"}\n')
+    assert base_defaults(program / "__main__.py") == {"aksflow:location": "northeurope"}
+    assert base_defaults(program) == {"aksflow:location": "northeurope"}
+
+
 def test_the_tool_reads_only_a_literal_base(tmp_path: Path) -> None:
     (tmp_path / "defaults.py").write_text("BASE: dict = {'aksflow:x': [1, True]}\n")
     assert base_defaults(tmp_path) == {"aksflow:x": [1, True]}
