@@ -40,7 +40,10 @@ class ConfigKey:
 
     name: str
     type: str
+    """``""`` when the declaration has no ``type:`` (pulumi ``IsExplicitlyTyped``): unchecked."""
     default: Any = _NO_DEFAULT
+    """What a stack that does not set the key gets: the declaration's ``default:``, else its
+    ``value:`` (a key of another namespace; pulumi ``mergeConfig`` applies either)."""
     items: ItemsType | None = None
     secret: bool = False
     description: str = ""
@@ -126,9 +129,23 @@ def load_project(root: Path) -> Project:
         raise ConfigError(f"{PROJECT_FILE}: name: a project name is required")
     name: str = doc["name"]
     keys: dict[str, ConfigKey] = {}
-    for key, decl in (doc.get("config") or {}).items():
+    for key, written in (doc.get("config") or {}).items():
         full = key if ":" in key else f"{name}:{key}"
-        if not isinstance(decl, dict) or decl.get("type") not in _TYPES:
+        own = ":" not in key or key.startswith(f"{name}:")
+        decl = _declaration(key, written, own)
+        # mergeConfig gives a stack that does not set the key the default, else the value; a
+        # null one is none (Go's nil): a key of the project's namespace is then required.
+        given = decl.get("default") if decl.get("default") is not None else decl.get("value")
+        if decl.get("type") is None:  # untyped: a default (or value) and no schema
+            keys[full] = ConfigKey(
+                name=full,
+                type="",
+                default=_NO_DEFAULT if given is None else given,
+                secret=bool(decl.get("secret", False)),
+                description=str(decl.get("description") or ""),
+            )
+            continue
+        if decl["type"] not in _TYPES:
             raise ConfigError(
                 f"{PROJECT_FILE}: config.{key}.type: must be one of {', '.join(_TYPES)}"
             )
@@ -141,12 +158,11 @@ def load_project(root: Path) -> Project:
                     f"{PROJECT_FILE}: config.{key}.items: an array must declare its item type"
                 )
             items = _items_type(f"config.{key}.items", decl["items"])
-        # A null default is no default (Go's nil): the key is then required.
-        default = decl.get("default")
+        default = decl.get("default")  # Project.Validate checks a typed default, not a value
         keys[full] = ConfigKey(
             name=full,
             type=decl["type"],
-            default=_NO_DEFAULT if default is None else default,
+            default=_NO_DEFAULT if given is None else given,
             items=items,
             secret=bool(decl.get("secret", False)),
             description=str(decl.get("description") or ""),
@@ -158,6 +174,41 @@ def load_project(root: Path) -> Project:
             )
     main = root / str(doc.get("main") or ".")
     return Project(root=root, name=name, main=main, config=keys)
+
+
+def _declaration(key: str, written: Any, own: bool) -> dict[str, Any]:
+    """One ``config:`` entry as pulumi reads it (``sdk/go/common/workspace/project.go``).
+
+    ``RewriteShorthandConfigValues``: a bare string, integer, boolean or list is the default of
+    a key of the project's namespace, the value of another's. ``Project.Validate``: a key has a
+    default or a value, not both; a key of another namespace has a value, and neither a type
+    nor a default.
+    """
+    if isinstance(written, str | int | bool | list) and not isinstance(written, float):
+        return {"default": written} if own else {"value": written}
+    if not isinstance(written, dict):
+        raise ConfigError(
+            f"{PROJECT_FILE}: config.{key}: must be a value or a mapping with type, default, ..."
+        )
+    if written.get("default") is not None and written.get("value") is not None:
+        raise ConfigError(
+            f"{PROJECT_FILE}: config.{key}: cannot have both a 'default' and 'value' attribute"
+        )
+    if own:
+        return written
+    if written.get("type") is not None:
+        raise ConfigError(
+            f"{PROJECT_FILE}: config.{key}.type: not namespaced by the project and should not "
+            "define a type"
+        )
+    if written.get("default") is not None:
+        raise ConfigError(
+            f"{PROJECT_FILE}: config.{key}.default: not namespaced by the project and should not "
+            "define a default value (did you mean 'value'?)"
+        )
+    if written.get("value") is None:
+        raise ConfigError(f"{PROJECT_FILE}: config.{key}.value: namespaced, so it must be given")
+    return written
 
 
 def infer_full_type_name(type_name: str, items: ItemsType | None) -> str:
@@ -307,7 +358,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
             values[full] = SECRET_PLACEHOLDER
             secret_keys.add(full)
             continue
-        if decl is not None:
+        if decl is not None and decl.type:  # mergeConfig checks typed declarations only
             _check_stack_value(path.name, decl, value)
             if decl.secret:
                 raise ConfigError(

@@ -51,8 +51,10 @@ def test_the_program_runs_in_main_with_the_hosts_argv_path_and_config(
     project_file = project_copy / "Pulumi.yaml"
     project_file.write_text(
         project_file.read_text()
-        + "  probe:retries:\n    type: integer\n    default: 3\n"
-        + "  probe:unset:\n    type: string\n"  # another namespace: not required
+        # Another namespace's keys carry a value, never a type or default (Project.Validate),
+        # in full or shorthand form (RewriteShorthandConfigValues).
+        + "  probe:retries:\n    value: 3\n"
+        + "  probe:mode: fast\n"
     )
     (result,) = run_preview(project_copy, ["dev"], tmp_path / "out")
     host = json.loads(_stack_outputs(result.preview.state)["host"])
@@ -65,6 +67,7 @@ def test_the_program_runs_in_main_with_the_hosts_argv_path_and_config(
         "aksflow:environment": "dev",  # every stack names its environment
         "aksflow:vnetAddressSpace": "10.10.0.0/16",
         "probe:retries": "3",
+        "probe:mode": "fast",
     }
     assert host["secretKeys"] == []
 

@@ -8,6 +8,7 @@ typed keys of its own.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -57,7 +58,7 @@ config:
     type: string
     default: westeurope
   other:token:
-    type: string
+    value: abc
 """
 
 
@@ -156,13 +157,58 @@ def test_undeclared_keys_pass_the_cli_unchecked(project: Path) -> None:
     }
 
 
-def test_an_undefaulted_key_of_another_namespace_is_not_required(typed: Path) -> None:
-    """mergeConfig: only keys of the project's own namespace are missing configuration."""
+def test_a_key_of_another_namespace_has_a_value_that_a_stack_may_override(typed: Path) -> None:
+    """mergeConfig applies a declared ``value:`` where the stack sets none; only keys of the
+    project's own namespace can be missing configuration."""
     config = load_stack_config(load_project(typed), "dev")
-    assert "other:token" not in config.values
+    assert config.values["other:token"] == "abc"
+    (typed / "Pulumi.dev.yaml").write_text(
+        "config:\n  aksflow:environment: dev\n  other:token: xyz\n"
+    )
+    assert load_stack_config(load_project(typed), "dev").values["other:token"] == "xyz"
     (typed / "Pulumi.yaml").write_text(TYPED_PROJECT + "  aksflow:token:\n    type: string\n")
     with pytest.raises(ConfigError, match=r"^Pulumi.dev.yaml: aksflow:token: missing"):
         load_stack_config(load_project(typed), "dev")
+
+
+def test_shorthand_and_untyped_declarations_read_as_the_cli_reads_them(typed: Path) -> None:
+    """pulumi sdk/go/common/workspace/project.go RewriteShorthandConfigValues: a bare value is
+    the default of a key of the project's namespace and the value of another's; an untyped
+    declaration is not type-checked (mergeConfig checks IsExplicitlyTyped ones only)."""
+    (typed / "Pulumi.yaml").write_text(
+        TYPED_PROJECT
+        + "  retries: 3\n"  # aksflow:retries, default 3
+        + "  azure-native:location: westeurope\n"  # another namespace: its value
+        + "  aksflow:tags:\n    default: [a]\n    description: untyped\n"
+    )
+    (typed / "Pulumi.dev.yaml").write_text(
+        "config:\n  aksflow:environment: dev\n  aksflow:tags: {any: shape}\n"
+    )
+    project = load_project(typed)
+    assert project.config["aksflow:retries"].default == 3
+    assert not project.config["aksflow:tags"].type
+    config = load_stack_config(project, "dev")
+    assert config.values["aksflow:retries"] == "3"
+    assert config.values["azure-native:location"] == "westeurope"
+    assert config.values["aksflow:tags"] == '{"any": "shape"}'
+
+
+@pytest.mark.parametrize(
+    ("declaration", "message"),
+    [
+        # pulumi sdk/go/common/workspace/project.go Project.Validate, rule for rule.
+        ("  aksflow:x:\n    default: 1\n    value: 2\n", "config.aksflow:x: cannot have both"),
+        ("  other:x:\n    type: string\n    value: a\n", "config.other:x.type: not namespaced"),
+        ("  other:x:\n    default: a\n", "config.other:x.default: not namespaced"),
+        ("  other:x:\n    description: no value\n", "config.other:x.value: namespaced"),
+    ],
+)
+def test_invalid_declarations_are_refused_as_the_cli_refuses_them(
+    typed: Path, declaration: str, message: str
+) -> None:
+    (typed / "Pulumi.yaml").write_text(TYPED_PROJECT + declaration)
+    with pytest.raises(ConfigError, match=rf"^Pulumi\.yaml: {re.escape(message)}"):
+        load_project(typed)
 
 
 def test_config_must_be_a_mapping(project: Path) -> None:
