@@ -54,10 +54,13 @@ EXIT_BUG = 3
 """An internal error: a bug in aksflow."""
 
 
-class Interrupted(BaseException):
-    """SIGINT or SIGTERM arrived: unwinds like KeyboardInterrupt so every cleanup runs.
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: unwinds as KeyboardInterrupt so every cleanup runs.
 
-    A BaseException, so ``except Exception`` never swallows it. Exit status 128 + signal.
+    A KeyboardInterrupt, so ``except Exception`` never swallows it, and neither does asyncio:
+    a task step re-raises KeyboardInterrupt but keeps any other BaseException as the task's
+    result, which left a preview waiting in the Pulumi SDK's event loop until it was killed.
+    Exit status 128 + signal.
     """
 
     def __init__(self, signum: int) -> None:

@@ -24,6 +24,15 @@ def _worktrees(repo: Path) -> list[str]:
     ]
 
 
+def _worktrees_while_set_up(repo: Path) -> list[str]:
+    """Worktrees while the diff may be adding one: `git worktree list` fails on a worktree
+    whose ``.git`` file `git worktree add` has not written yet; that is "not there yet"."""
+    try:
+        return _worktrees(repo)
+    except subprocess.CalledProcessError:
+        return []
+
+
 def _processes_mentioning(text: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -84,7 +93,7 @@ def test_an_interrupted_diff_cleans_up(tmp_path: Path, sig: signal.Signals) -> N
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # both previews forked and running in their worktrees
         if (
-            len(_worktrees(repo)) == 3
+            len(_worktrees_while_set_up(repo)) == 3
             and len(_forked_children(_processes_mentioning(str(temp)))) >= 2
         ):
             break
