@@ -343,6 +343,8 @@ class DiffReport:
     error: str | None = None
     links: Mapping[str, str] = field(default_factory=dict)
     policy_changes: tuple[PolicyChange, ...] = ()
+    removed_stacks: tuple[str, ...] = ()
+    """Stacks whose ``Pulumi.<stack>.yaml`` the base has and the head does not."""
 
     @property
     def exit_status(self) -> int:
@@ -357,6 +359,8 @@ class DiffReport:
         if self.error:
             return "failed"
         outcomes = [s.outcome for s in self.stacks]
+        if self.removed_stacks:
+            outcomes.append("high risk")  # nothing is deleted, and nothing watches it any more
         if any(c.high_risk for c in self.policy_changes):
             outcomes.append("high risk")  # a loosened gate, or a pack change that may be one
         elif self.policy_changes:
@@ -367,7 +371,19 @@ class DiffReport:
     def risks(self) -> list[Risk]:
         """Every stack's risks, high first (stable within a level)."""
         order = {"high": 0, "medium": 1}
-        return sorted((r for s in self.stacks for r in s.risks), key=lambda r: order[r.level])
+        removed = [
+            Risk(
+                "high",
+                stack,
+                "stack-removed",
+                f"removes stack file Pulumi.{stack}.yaml: the pipeline stops deploying and "
+                "drift-checking this stack, and deletes none of its resources (they keep running "
+                f"until `pulumi destroy --stack {stack}`, then `pulumi stack rm`)",
+            )
+            for stack in self.removed_stacks
+        ]
+        risks = [*removed, *(r for s in self.stacks for r in s.risks)]
+        return sorted(risks, key=lambda r: order[r.level])
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -384,6 +400,7 @@ class DiffReport:
             "hasChanges": any(s.plan.has_changes for s in self.stacks),
             "reusedBasePreview": self.reused_base,
             "stacks": [s.to_json() for s in self.stacks],
+            "removedStacks": list(self.removed_stacks),
             "risks": [r.to_json() for r in self.risks],
             "policyChanges": [c.to_json() for c in self.policy_changes],
         }

@@ -255,6 +255,7 @@ def run_diff(
         if not (head_project / "Pulumi.yaml").is_file():
             raise ProjectError(f"{rel or '.'}/Pulumi.yaml: not found at head {head.short}")
         stacks = list(dict.fromkeys(request.stacks)) or _stacks_in(head_project)
+        removed: list[str] = []  # set once the base is checked out
         if not stacks:
             raise ProjectError(f"{rel or '.'}: no Pulumi.<stack>.yaml at head {head.short}")
         same_repo = git.tree_hash(repo, base.sha, "") == git.tree_hash(repo, head.sha, "")
@@ -271,6 +272,8 @@ def run_diff(
             else cleanup.enter_context(git.worktree(repo, base.sha, tmp / "base"))
         )
         base_project = base_tree / rel
+        if not request.stacks:  # a stack file the PR deletes: say so, never "no changes"
+            removed = [s for s in _stacks_in(base_project) if s not in stacks]
         wanted = [s for s in wanted if (base_project / f"Pulumi.{s}.yaml").is_file()]
         jobs = {"head": (head_project, stacks, tmp / "out-head")}
         if wanted:
@@ -350,6 +353,7 @@ def run_diff(
         reused_base=reused,
         links=links or {},
         policy_changes=changes,
+        removed_stacks=tuple(removed),
     )
 
 

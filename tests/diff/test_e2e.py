@@ -128,6 +128,10 @@ def _base_default(repo: Path) -> None:
     )
 
 
+def _remove_dev_neu(repo: Path) -> None:
+    (repo / "Pulumi.dev-neu.yaml").unlink()
+
+
 def _single_zone(repo: Path) -> None:
     # This one stack overrides the prod profile's pools (a stack value replaces the whole list).
     stack_file = repo / "Pulumi.prod.yaml"
@@ -173,6 +177,7 @@ SCENARIOS: list[tuple[str, Callable[[Path], None]]] = [
     ("dev-fleet", _dev_fleet),  # from here on dev has two stacks
     ("dev-profile", _dev_profile),
     ("base-default", _base_default),
+    ("remove-dev-neu", _remove_dev_neu),
     ("public-ip", _public_node_ip),  # late: every later head carries the violation
     ("single-zone", _single_zone),  # prod: a stack-file value breaks a policy
     ("schema-error", _schema_error),  # dev's web values break the chart's schema
@@ -426,6 +431,22 @@ def test_a_base_default_change_shows_where_no_profile_or_stack_file_overrides_it
     ]
     update = [{"path": "retentionInDays", "kind": "update", "old": 90, "new": 120}]
     assert _retention(doc, "staging") == [update]
+
+
+def test_a_removed_stack_file_is_a_high_risk_never_no_changes(history: Path) -> None:
+    """Deleting a stack file deletes nothing, and stops every deploy and drift check of it."""
+    result, doc, comment = run_diff(history, "remove-dev-neu")
+    assert result.exit_code == 0
+    assert [s["stack"] for s in doc["stacks"]] == ["dev", "staging", "prod"]
+    assert all(s["status"] == "no changes" for s in doc["stacks"])
+    assert doc["removedStacks"] == ["dev-neu"]
+    assert doc["outcome"] == "high risk"
+    assert doc["risks"][0]["stack"] == "dev-neu"
+    assert doc["risks"][0]["category"] == "stack-removed"
+    assert "pulumi destroy --stack dev-neu" in doc["risks"][0]["message"]
+    title = comment.splitlines()[2]
+    assert title.startswith("### aksflow preview: 🔴 high risk: removes stack file ")
+    assert "Pulumi.dev-neu.yaml in dev-neu" in title
 
 
 def _aksflow(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
