@@ -54,10 +54,13 @@ def _entry(project: Project, envs: Environments, stack: str) -> StackEntry:
             f"{environment.policy_config}: policy config of environment {environment.name!r} "
             f"(used by {config.file.name}) not found"
         )
+    key = f"{project.name}:location"
+    # A secure location is never decrypted offline: say so rather than list the placeholder.
+    location = effective_values(project, config, envs).get(key, "")
     return StackEntry(
         stack=stack,
         environment=environment,
-        location=effective_values(project, config, envs).get(f"{project.name}:location", ""),
+        location="[secret]" if key in config.secret_keys else location,
         file=config.file,
     )
 

@@ -111,6 +111,24 @@ def test_a_stack_without_an_environment_fails_the_listing(tmp_path: Path) -> Non
     assert code == 2 and "Pulumi.qa.yaml: aksflow:environment: missing" in err
 
 
+def test_the_listed_location_is_the_effective_one_and_never_a_placeholder(tmp_path: Path) -> None:
+    """Base default, else the stack file's value; a secure one is listed as [secret]."""
+    project = copy_project(tmp_path / "p")
+    (project / "Pulumi.dev-neu.yaml").write_text(
+        "config:\n  aksflow:environment: dev\n  aksflow:location: northeurope\n"
+    )
+    (project / "Pulumi.qa.yaml").write_text(
+        "config:\n  aksflow:environment: dev\n"
+        "  aksflow:location:\n    secure: v1:c2VjcmV0Y2lwaGVydGV4dA==\n"
+    )
+    code, out, err = invoke("stacks", "--project-dir", str(project), "--json")
+    assert code == 0, err
+    locations = {e["stack"]: e["location"] for e in json.loads(out)}
+    assert locations["dev"] == "westeurope"  # infra/defaults.py
+    assert locations["dev-neu"] == "northeurope"
+    assert locations["qa"] == "[secret]"
+
+
 def entry(name: str, status: str = "no changes", **extra: object) -> dict[str, object]:
     """One stack of diff.json as aksflow diff writes it (aksflow/diff/model.py)."""
     counts = {"create": 0, "update": 0, "replace": 0, "delete": 0}
