@@ -180,11 +180,19 @@ def _which(stacks: Sequence[str]) -> str:
     return f"preview of stack{'s' if len(stacks) != 1 else ''} {', '.join(stacks) or '(all)'}"
 
 
+def _signal_name(number: int) -> str:
+    """``SIGKILL``; a number Python has no name for (a real-time signal) as ``signal 40``."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 def _failure(code: int, stderr: str) -> str:
     """Why a child preview failed: its error, and what its exit status means."""
     message = error_message(stderr)
     if code < 0:
-        return f"killed by {signal.Signals(-code).name}: {message}"
+        return f"killed by {_signal_name(-code)}: {message}"
     if code == EXIT_BUG:
         return f"internal error (exit 3): {message}"
     if code > 128 and code - 128 in signal.Signals.__members__.values():

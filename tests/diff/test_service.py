@@ -364,3 +364,11 @@ def test_a_working_tree_without_any_commit_is_a_clear_error(tmp_path: Path) -> N
     gitrepo.init(repo)
     with pytest.raises(GitError, match="no commit yet"):
         git.snapshot(repo)
+
+
+def test_a_child_killed_by_a_signal_python_cannot_name_is_still_reported() -> None:
+    """A real-time signal (SIGRTMIN+6) has no ``signal.Signals`` member: no ValueError."""
+    from aksflow.diff.runner import _failure
+
+    assert _failure(-9, "").startswith("killed by SIGKILL: ")
+    assert _failure(-40, "error: boom").startswith("killed by signal 40: boom")
