@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from aksflow import yamlio
+from aksflow import wellformed, yamlio
 from aksflow.errors import ConfigError
 
 from .engine import Resource
@@ -114,7 +114,8 @@ def resources_from_manifests(
         objects = load_objects(file, rel)
         if not objects and on_skip is not None:
             on_skip(rel)
-        for obj, line in objects:
+        for position, (obj, line) in enumerate(objects, start=1):
+            wellformed.check_object(obj, where=f"{rel}:{line}", position=f"#{position}")
             token = type_token(str(obj["apiVersion"]), str(obj["kind"]))
             raw_meta = obj.get("metadata")
             meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
