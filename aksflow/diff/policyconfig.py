@@ -16,22 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from aksflow.diff.model import EnforcementChange, PolicyChange, Risk
-from aksflow.errors import ConfigError, YamlError
+from aksflow.errors import ConfigError
 from aksflow.policy.exceptions import PolicyException, pending
-from aksflow.yamlio import read_yaml
+from aksflow.stacks import declared_environment
 
 
 def stack_environment(project_dir: Path, stack: str) -> str:
-    """``<project>:environment`` from ``Pulumi.<stack>.yaml``, else the stack name."""
-    try:
-        project = read_yaml(project_dir / "Pulumi.yaml") or {}
-        doc = read_yaml(project_dir / f"Pulumi.{stack}.yaml") or {}
-    except YamlError:
-        return stack  # the preview reports a broken stack file with file and key
-    name = project.get("name", "") if isinstance(project, Mapping) else ""
-    config = doc.get("config") if isinstance(doc, Mapping) else None
-    value = config.get(f"{name}:environment") if isinstance(config, Mapping) else None
-    return str(value) if value else stack
+    """``<project>:environment`` from ``Pulumi.<stack>.yaml``, else the stack name (the preview
+    reports a broken stack file with file and key)."""
+    return declared_environment(project_dir, stack) or stack
 
 
 def enforcement_levels(document: Any) -> dict[str, str]:
