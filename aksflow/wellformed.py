@@ -309,3 +309,25 @@ def check_object(obj: Mapping[str, Any], *, where: str, position: str) -> None:
     if found is not None:
         path, text = found
         raise ConfigError(f"{where}: {label(obj, position)}: {path}: {text}\n{DETAIL}")
+
+
+def check_resource(token: str, props: Mapping[str, Any], *, where: str, name: str) -> None:
+    """Check the inputs (or outputs) of a ``kubernetes:<group>/<version>:<Kind>`` resource.
+
+    The kind comes from the type token (``kubernetes:core/v1:Pod`` is core/v1 Pod); component
+    tokens (``helm.sh/v4:Chart``, ``yaml/v2:ConfigGroup``) and other packages are not objects and
+    are left alone, as is a custom resource's body beyond its ``metadata``. ``name`` (the
+    resource's Pulumi name) names the object when its ``metadata.name`` is not set (auto-naming).
+    """
+    package, _, rest = token.partition(":")
+    module, _, kind = rest.partition(":")
+    if package != "kubernetes" or not kind:
+        return
+    group, _, _ = module.rpartition("/")
+    group = "" if group == "core" else group
+    is_object = isinstance(props.get("apiVersion"), str) and isinstance(props.get("kind"), str)
+    if (group, kind) not in KINDS and not is_object:
+        return
+    version = module.rpartition("/")[2]
+    obj = {**props, "apiVersion": f"{group}/{version}" if group else version, "kind": kind}
+    check_object(obj, where=where, position=name)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aksflow import yamlio
+from aksflow import wellformed, yamlio
 from aksflow.errors import PolicyError
 
 from .engine import SUPPORTED_DEPLOYMENT_VERSION
@@ -28,6 +28,7 @@ def read_export(path: Path) -> dict[str, Any]:
     source = str(path)
     document = yamlio.read_json(path, limits=yamlio.MANIFEST_LIMITS)
     check_shape(document, source)
+    check_kubernetes_objects(document, source)
     return dict(document)
 
 
@@ -74,6 +75,18 @@ def check_shape(document: Any, source: str) -> None:
                 raise PolicyError(
                     f"{source}: {where}.propertyDependencies.{key}: must be a list of URNs"
                 )
+
+
+def check_kubernetes_objects(document: Mapping[str, Any], source: str) -> None:
+    """ConfigError naming the resource and key path when a ``kubernetes:*`` resource's inputs
+    or outputs have a field of the wrong Kubernetes type (:mod:`aksflow.wellformed`)."""
+    for index, resource in enumerate(document["deployment"].get("resources", [])):
+        for key in ("inputs", "outputs"):
+            props = resource.get(key)
+            if isinstance(props, Mapping):
+                where = f"{source}: deployment.resources[{index}].{key}"
+                name = str(resource["urn"]).rsplit("::", 1)[-1]
+                wellformed.check_resource(resource["type"], props, where=where, name=name)
 
 
 def stack_of(document: Mapping[str, Any]) -> str:

@@ -289,3 +289,69 @@ def test_no_false_positive_on_conformance_fixtures_and_chart_models() -> None:
     assert len(objects) > 150
     bad = [(name, wellformed.problem(obj)) for name, obj in objects if wellformed.problem(obj)]
     assert bad == []
+
+
+# --- --state: the inputs of kubernetes:* resources ------------------------------------------
+
+STATE_CASES = [
+    (DEPLOYMENT, f"{T}.containers", 5, "must be a list (got int 5)"),
+    (DEPLOYMENT, f"{T}.containers[0].securityContext.privileged", 7, "must be a boolean"),
+    (DEPLOYMENT, "metadata", 5, "must be an object (got int 5)"),
+    (ROLE, "rules[0].verbs", "*", "must be a list (got str '*')"),
+    (NETPOL, "spec.policyTypes", "Ingress", "must be a list (got str 'Ingress')"),
+]
+_TOKENS = {
+    "Deployment": "kubernetes:apps/v1:Deployment",
+    "ClusterRole": "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+    "NetworkPolicy": "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+}
+
+
+@pytest.mark.parametrize("case", STATE_CASES, ids=[_case_id(c) for c in STATE_CASES])
+def test_policy_analyze_state_refuses_a_malformed_kubernetes_resource(
+    case: tuple[dict[str, Any], str, Any, str], tmp_path: Path
+) -> None:
+    from tests.policies.fixtures import good_state
+
+    obj, path, value, problem = case
+    document = good_state()
+    resources = document["deployment"]["resources"]
+    urn = f"urn:pulumi:prod::aksflow::{_TOKENS[obj['kind']]}::bad"
+    resources.append(
+        {
+            "urn": urn,
+            "custom": True,
+            "id": "bad",
+            "type": _TOKENS[obj["kind"]],
+            "inputs": _set(obj, path, value),
+            "outputs": {},
+            "parent": resources[0]["urn"],
+        }
+    )
+    file = tmp_path / "state.json"
+    file.write_text(json.dumps(document))
+    code, err = _invoke("policy", "analyze", "--state", str(file))
+    assert code == 2, err
+    headline = _headline(err)
+    index = len(resources) - 1
+    assert headline.startswith(f"error: {file}: deployment.resources[{index}].inputs: "), headline
+    subject = f"{obj['kind']} bad" if path == "metadata" else obj["kind"]
+    assert f": {subject}" in headline
+    assert f": {path}: {problem}" in headline, headline
+
+
+def test_a_well_formed_state_still_passes_the_check(tmp_path: Path) -> None:
+    from tests.policies.fixtures import good_state
+
+    file = tmp_path / "state.json"
+    file.write_text(json.dumps(good_state()))
+    code, err = _invoke("policy", "analyze", "--state", str(file))
+    assert code == 0, err
+
+
+def test_a_secret_in_a_stack_export_is_opaque_to_the_check() -> None:
+    from tests.policies.fixtures import SECRET
+
+    obj = _set(POD, f"{C0}.env", [{"name": "PW", "value": SECRET}])
+    obj = _set(obj, f"{C0}.securityContext", SECRET)
+    assert wellformed.problem(obj) is None
