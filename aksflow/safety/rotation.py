@@ -29,10 +29,11 @@ import yaml
 from aksflow.diff.model import ResourceChange, Risk, StackPlan
 from aksflow.diff.replace import ReplaceTable
 from aksflow.environments import ENVIRONMENTS_FILE, load_environments
-from aksflow.errors import AksflowError
+from aksflow.errors import AksflowError, YamlError
 from aksflow.safety import inventory
 from aksflow.safety.inventory import Pool
 from aksflow.stacks import declared_environment
+from aksflow.yamlio import read_yaml
 
 POOL_NAME_MAX = 12  # AKS: 1-12 lowercase alphanumerics (Linux pools), starting with a letter
 WHY = (
@@ -144,8 +145,8 @@ def _declared_pools(project_dir: Path | None, stack: str) -> tuple[list[Any], st
     if project_dir is None:
         return [], None
     try:
-        doc = yaml.safe_load((project_dir / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        doc = read_yaml(project_dir / f"Pulumi.{stack}.yaml")  # the one reader, as the CLI's
+    except (OSError, YamlError):
         doc = None
     config = doc.get("config") if isinstance(doc, Mapping) else None
     pools = config.get("aksflow:nodePools") if isinstance(config, Mapping) else None
