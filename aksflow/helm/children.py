@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from aksflow import wellformed
 from aksflow.errors import RenderError
 from aksflow.helm.kinds import builtin_scope, type_token
 from aksflow.helm.render import RenderedObject
@@ -144,6 +145,9 @@ def normalize(
             raise RenderError(
                 f"{obj.template}: a {kind}: Kubernetes resources require a .metadata.name"
             )
+        # Not the provider's: the API server would refuse it at server-side dry-run, and the
+        # offline gate must not read a wrong-typed field as absent (aksflow.wellformed).
+        wellformed.check_object(manifest, where=obj.template, position="")
         if group == "core":  # yaml.go:174-178
             group = ""
             manifest["apiVersion"] = version

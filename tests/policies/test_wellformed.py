@@ -355,3 +355,28 @@ def test_a_secret_in_a_stack_export_is_opaque_to_the_check() -> None:
     obj = _set(POD, f"{C0}.env", [{"name": "PW", "value": SECRET}])
     obj = _set(obj, f"{C0}.securityContext", SECRET)
     assert wellformed.problem(obj) is None
+
+
+# --- preview: a chart rendering a malformed object ------------------------------------------
+
+
+def test_preview_refuses_a_chart_that_renders_a_malformed_object(
+    project_copy: Path, tmp_path: Path
+) -> None:
+    template = project_copy / "apps" / "web" / "chart" / "templates" / "deployment.yaml"
+    text = template.read_text()
+    assert "privileged: false" in text
+    template.write_text(text.replace("privileged: false", "privileged: 7", 1))
+    out = tmp_path / "out"
+    code, err = _invoke(
+        "preview", "--project-dir", str(project_copy), "--stack", "dev", "--out", str(out)
+    )
+    assert code == 2, err
+    headline = _headline(err)
+    assert "app web (dev)" in headline
+    assert "apps/web/chart/templates/deployment.yaml: Deployment " in headline, headline
+    assert (
+        ": spec.template.spec.containers[0].securityContext.privileged: must be a boolean "
+        "(got int 7)" in headline
+    ), headline
+    assert not out.exists() or not any(out.iterdir())
