@@ -2,8 +2,10 @@
 
 ``run``: ``aksflow preview`` of one revision. A subprocess keeps the two revisions' Pulumi
 programs (both import ``infra``) apart and lets base and head run in parallel on two cores. The
-child runs from a neutral directory with this aksflow on ``PYTHONPATH``, so the tool is the
-current one, only the project is the revision's.
+child runs from a neutral directory with the revision's own ``aksflow`` on ``PYTHONPATH``
+(``code_root``) when the revision carries one, else this aksflow: the program imports
+``aksflow`` (its chart declarations, environments, YAML reader), so a real ``pulumi preview`` of
+that revision would run that revision's copy, and a change to it belongs in the diff.
 
 ``judge``: ``aksflow policy verdict``, the trusted gate, with the BASE revision's aksflow on
 ``PYTHONPATH`` (``code_root``) when the base carries one, else this aksflow.
@@ -55,7 +57,15 @@ class PreviewOutcome:
 class PreviewRunner(Protocol):
     """Previews ``stacks`` of the project at ``project_dir`` into ``out_dir``."""
 
-    def run(self, project_dir: Path, stacks: Sequence[str], out_dir: Path) -> PreviewOutcome: ...
+    def run(
+        self,
+        project_dir: Path,
+        stacks: Sequence[str],
+        out_dir: Path,
+        code_root: Path | None = None,
+    ) -> PreviewOutcome:
+        """Preview with ``code_root``'s aksflow (the revision's own), else this aksflow."""
+        ...
 
     def judge(self, code_root: Path | None, request: Path, out_dir: Path) -> PreviewOutcome:
         """Run the trusted gate on ``request`` with ``code_root``'s aksflow; 0/1 like preview."""
@@ -112,9 +122,15 @@ class SubprocessPreviewRunner:
             cmd += ["--helm", self.helm]
         return cmd
 
-    def run(self, project_dir: Path, stacks: Sequence[str], out_dir: Path) -> PreviewOutcome:
+    def run(
+        self,
+        project_dir: Path,
+        stacks: Sequence[str],
+        out_dir: Path,
+        code_root: Path | None = None,
+    ) -> PreviewOutcome:
         command = self.command(project_dir, stacks, out_dir)
-        return self._child(command, None, out_dir, _which(stacks))
+        return self._child(command, code_root, out_dir, _which(stacks))
 
     def judge_command(self, request: Path, out_dir: Path) -> list[str]:
         """The trusted gate's command line."""

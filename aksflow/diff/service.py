@@ -152,7 +152,7 @@ class _Gate:
 
 def _run_all(
     runner: PreviewRunner,
-    jobs: Mapping[str, tuple[Path, Sequence[str], Path]],
+    jobs: Mapping[str, tuple[Path, Sequence[str], Path, Path | None]],
     gate: _Gate,
     while_judging: Callable[[Mapping[str, PreviewOutcome]], _T],
 ) -> tuple[dict[str, PreviewOutcome], _T | None, Exception | None]:
@@ -187,8 +187,9 @@ def _run_all(
     return outcomes, prepared, problem
 
 
-def trusted_code_root(tree: Path) -> Path | None:
-    """The checkout whose ``aksflow`` judges: ``tree`` when it carries the package."""
+def revision_code_root(tree: Path) -> Path | None:
+    """The checkout whose ``aksflow`` runs a revision's preview or, for the base, judges:
+    ``tree`` when it carries the package, else ``None`` (this aksflow)."""
     return tree if (tree / "aksflow" / "__init__.py").is_file() else None
 
 
@@ -275,9 +276,10 @@ def run_diff(
         if not request.stacks:  # a stack file the PR deletes: say so, never "no changes"
             removed = [s for s in _stacks_in(base_project) if s not in stacks]
         wanted = [s for s in wanted if (base_project / f"Pulumi.{s}.yaml").is_file()]
-        jobs = {"head": (head_project, stacks, tmp / "out-head")}
+        # Each revision previews with its own aksflow, as its program imports it.
+        jobs = {"head": (head_project, stacks, tmp / "out-head", revision_code_root(head_tree))}
         if wanted:
-            jobs["base"] = (base_project, wanted, tmp / "out-base")
+            jobs["base"] = (base_project, wanted, tmp / "out-base", revision_code_root(base_tree))
         environments = {
             stack: (
                 stack_environment(base_project, stack)
@@ -287,7 +289,7 @@ def run_diff(
             for stack in stacks
         }
         gate = _Gate(
-            code_root=trusted_code_root(base_tree),
+            code_root=revision_code_root(base_tree),
             project=base_project,
             stacks=tuple(
                 (

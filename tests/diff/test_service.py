@@ -37,12 +37,25 @@ class FakeRunner:
     def __init__(self, barrier: threading.Barrier | None = None) -> None:
         self.calls: list[tuple[str, tuple[str, ...]]] = []
         self.judged: list[tuple[Path | None, Any]] = []
+        self.code_roots: list[tuple[str, Path | None]] = []
+        self.aksflows: dict[str, str] = {}
         self.barrier = barrier
         self._lock = threading.Lock()
 
-    def run(self, project_dir: Path, stacks: Sequence[str], out_dir: Path) -> PreviewOutcome:
+    def run(
+        self,
+        project_dir: Path,
+        stacks: Sequence[str],
+        out_dir: Path,
+        code_root: Path | None = None,
+    ) -> PreviewOutcome:
         with self._lock:
             self.calls.append((out_dir.name.removeprefix("out-"), tuple(stacks)))
+            self.code_roots.append((out_dir.name.removeprefix("out-"), code_root))
+            if code_root is not None:  # what the child would import, while the worktree exists
+                self.aksflows[out_dir.name.removeprefix("out-")] = (
+                    code_root / "aksflow" / "__init__.py"
+                ).read_text()
         if self.barrier is not None:
             self.barrier.wait(timeout=10)  # both previews must be running at the same time
         if (project_dir / "BROKEN").exists():
@@ -355,6 +368,31 @@ def test_the_gate_judges_the_head_as_the_base_environment_with_the_base_code(rep
         "prod": "prod",  # the base's environment: the PR cannot pick a laxer config
     }
     assert all(s["state"].endswith(f"{s['stack']}/state.json") for s in request["stacks"])
+
+
+def test_each_revision_is_previewed_with_its_own_aksflow(repo: Path) -> None:
+    """The program imports aksflow (chart declarations, environments, the YAML reader): a
+    real `pulumi preview` of a revision runs that revision's copy, so a PR's change to it
+    shows in its own plan, and the base's plan is the base's."""
+    (repo / "aksflow").mkdir()
+    (repo / "aksflow" / "__init__.py").write_text("# the base's aksflow\n")
+    gitrepo.commit(repo, "the base carries its own aksflow")
+    (repo / "aksflow" / "__init__.py").write_text("# the head's aksflow\n")
+    gitrepo.commit(repo, "the PR changes it")
+    runner = FakeRunner()
+    result = run(repo, runner, "--base", "HEAD~1", "--head", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert runner.aksflows == {"base": "# the base's aksflow\n", "head": "# the head's aksflow\n"}
+    ((code_root, _),) = runner.judged
+    assert code_root == dict(runner.code_roots)["base"]  # the base's code judges
+
+
+def test_a_revision_without_aksflow_is_previewed_with_this_one(repo: Path) -> None:
+    change(repo, pools={"dev": {"npuser01": {"minCount": 2}}, "prod": {"npuser01": {}}})
+    runner = FakeRunner()
+    result = run(repo, runner, "--base", "HEAD~1", "--head", "HEAD")
+    assert result.exit_code == 0, result.output
+    assert sorted(runner.code_roots) == [("base", None), ("head", None)]
 
 
 def test_a_working_tree_without_any_commit_is_a_clear_error(tmp_path: Path) -> None:
