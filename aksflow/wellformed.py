@@ -115,6 +115,14 @@ TYPES: dict[str, dict[str, str]] = {
     "Capabilities": {"add": "[]string", "drop": "[]string"},
     "SeccompProfile": {"type": "string", "localhostProfile": "string"},
     "Sysctl": {"name": "string", "value": "string"},
+    "ServiceAccount": {"automountServiceAccountToken": "bool"},
+    "Service": {"spec": "ServiceSpec"},
+    "ServiceSpec": {
+        "type": "string",
+        "ports": "[]object",
+        "externalIPs": "[]string",
+        "loadBalancerSourceRanges": "[]string",
+    },
     "Pod": {"spec": "PodSpec"},
     "PodTemplate": {"template": "PodTemplateSpec"},
     "ReplicationController": {"spec": "ReplicationControllerSpec"},
@@ -128,6 +136,15 @@ TYPES: dict[str, dict[str, str]] = {
     "CronJob": {"spec": "CronJobSpec"},
     "CronJobSpec": {"jobTemplate": "JobTemplateSpec"},
     "JobTemplateSpec": {"metadata": "ObjectMeta", "spec": "JobSpec"},
+    # autoscaling/v2/types.go, policy/v1/types.go (minAvailable is IntOrString: not checked)
+    "HorizontalPodAutoscaler": {"spec": "HorizontalPodAutoscalerSpec"},
+    "HorizontalPodAutoscalerSpec": {
+        "scaleTargetRef": "object",
+        "minReplicas": "int",
+        "maxReplicas": "int",
+    },
+    "PodDisruptionBudget": {"spec": "PodDisruptionBudgetSpec"},
+    "PodDisruptionBudgetSpec": {"selector": "LabelSelector"},
     # rbac/v1/types.go
     "Role": {"rules": "[]PolicyRule"},
     "PolicyRule": {
@@ -158,6 +175,10 @@ KINDS: dict[tuple[str, str], str] = {
     ("", "Pod"): "Pod",
     ("", "PodTemplate"): "PodTemplate",
     ("", "ReplicationController"): "ReplicationController",
+    ("", "ServiceAccount"): "ServiceAccount",
+    ("", "Service"): "Service",
+    ("autoscaling", "HorizontalPodAutoscaler"): "HorizontalPodAutoscaler",
+    ("policy", "PodDisruptionBudget"): "PodDisruptionBudget",
     **{
         (group, kind): "Workload"
         for group in _WORKLOAD_GROUPS

@@ -99,6 +99,26 @@ NETPOL = {
     "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
 }
 
+SERVICE_ACCOUNT = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "api"}}
+SERVICE = {
+    "apiVersion": "v1",
+    "kind": "Service",
+    "metadata": {"name": "api", "namespace": "web"},
+    "spec": {"type": "ClusterIP", "ports": [{"port": 80}]},
+}
+HPA = {
+    "apiVersion": "autoscaling/v2",
+    "kind": "HorizontalPodAutoscaler",
+    "metadata": {"name": "api", "namespace": "web"},
+    "spec": {"minReplicas": 2, "maxReplicas": 5},
+}
+PDB = {
+    "apiVersion": "policy/v1",
+    "kind": "PodDisruptionBudget",
+    "metadata": {"name": "api", "namespace": "web"},
+    "spec": {"minAvailable": "50%", "selector": {"matchLabels": {"app": "api"}}},
+}
+
 C0 = "spec.containers[0]"
 T = "spec.template.spec"
 # (object, key path, wrong value, expected problem)
@@ -166,6 +186,11 @@ MALFORMED: list[tuple[dict[str, Any], str, Any, str]] = [
     (NETPOL, "spec.podSelector", "app=api", "must be an object (got str 'app=api')"),
     (NETPOL, "spec.podSelector.matchLabels", ["a"], "must be a map of strings (got a list)"),
     (NETPOL, "spec.policyTypes", "Ingress", "must be a list (got str 'Ingress')"),
+    (SERVICE_ACCOUNT, "automountServiceAccountToken", "false", "must be a boolean"),
+    (SERVICE, "spec.type", ["LoadBalancer"], "must be a string (got a list)"),
+    (SERVICE, "spec.externalIPs", "1.2.3.4", "must be a list (got str '1.2.3.4')"),
+    (HPA, "spec.minReplicas", "2", "must be an integer (got str '2')"),
+    (PDB, "spec.selector", "app=api", "must be an object (got str 'app=api')"),
 ]
 
 
