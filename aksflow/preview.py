@@ -185,8 +185,10 @@ def _preview_one(
 def _evaluate(
     project: Project, preview: StackPreview, exceptions: Sequence[PolicyException]
 ) -> PolicyReport:
+    from aksflow.policy.export import check_program_objects
     from aksflow.policy.gate import evaluate_state
 
+    check_program_objects(preview.state, preview.stack)  # chart children: checked at render
     environment = load_environments(project.root).require(
         preview.environment, f"Pulumi.{preview.stack}.yaml: {project.name}:environment"
     )

@@ -24,6 +24,9 @@ from aksflow.errors import ConfigError
 
 # A Pulumi secret in a stack export: opaque here, its content is not the object's field.
 _SECRET_SIG = "4dabf18193072939515e22adb298388d"
+# A value unknown during a preview (pulumi sdk/go/common/resource/plugin/rpc.go UnknownStringValue):
+# it stands for a value of any type.
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 _LABEL_SELECTOR = {
     "matchLabels": "map[string]string",
@@ -254,7 +257,7 @@ def _is_secret(value: Any) -> bool:
 
 
 def _check(value: Any, spec: str, path: str, field: str) -> None:
-    if value is None or _is_secret(value):
+    if value is None or value == _UNKNOWN or _is_secret(value):
         return
     if spec == "string":
         if not isinstance(value, str):

@@ -89,6 +89,22 @@ def check_kubernetes_objects(document: Mapping[str, Any], source: str) -> None:
                 wellformed.check_resource(resource["type"], props, where=where, name=name)
 
 
+def check_program_objects(document: Mapping[str, Any], stack: str) -> None:
+    """As :func:`check_kubernetes_objects` for a preview's state: each resource is named by the
+    program line that registered it (``sourcePosition``), else by the stack."""
+    for resource in document["deployment"].get("resources", []):
+        props = resource.get("inputs")
+        if not isinstance(props, Mapping):
+            continue
+        position = str(resource.get("sourcePosition") or "")
+        path, _, line = position.removeprefix("project:///").partition("#")
+        where = f"{path}:{line.split(',')[0]}" if path else f"stack {stack}"
+        name = str(resource["urn"]).rsplit("::", 1)[-1]
+        wellformed.check_resource(
+            resource["type"], props, where=f"{where} (stack {stack})", name=name
+        )
+
+
 def stack_of(document: Mapping[str, Any]) -> str:
     """The stack an export belongs to: from its Stack resource's URN (``urn:pulumi:<stack>::``)."""
     for resource in document["deployment"].get("resources", []):

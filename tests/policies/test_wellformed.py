@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from aksflow import wellformed
 from aksflow.cli import main
+from aksflow.errors import ConfigError
 from aksflow.policy.manifests import iter_files, load_objects
 
 REPO = Path(__file__).resolve().parents[2]
@@ -405,3 +406,22 @@ def test_preview_refuses_a_chart_that_renders_a_malformed_object(
         "(got int 7)" in headline
     ), headline
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_program_resource_is_named_by_the_line_that_registered_it() -> None:
+    from aksflow.policy.export import check_program_objects
+    from aksflow.wellformed import _UNKNOWN
+    from tests.policies.fixtures import state
+
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}}
+    unknown = _set(namespace, "metadata.labels", _UNKNOWN)  # unknown in a preview: any type
+    position = "project:///infra/components/namespace.py#12,5"
+    check_program_objects(state([("kubernetes:core/v1:Namespace", "ns", unknown, position)]), "dev")
+    bad = _set(namespace, "metadata.labels.team", 5)
+    document = state([("kubernetes:core/v1:Namespace", "ns", bad, position)])
+    with pytest.raises(ConfigError) as raised:
+        check_program_objects(document, "dev")
+    assert str(raised.value).splitlines()[0] == (
+        "infra/components/namespace.py:12 (stack dev): Namespace apps: metadata.labels.team: "
+        "must be a string (got int 5)"
+    )
