@@ -26,7 +26,7 @@ import logging
 import re
 import shutil
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -333,6 +333,38 @@ def _check_kube_version(ctx: _Context, metadata: Mapping[str, Any]) -> None:
         )
 
 
+def _check_installable(ctx: _Context, metadata: Mapping[str, Any]) -> None:
+    """Only application charts install (pulumi-kubernetes ``provider/pkg/helm/tool.go``
+    ``checkIfInstallable``, from helm ``cmd/helm/install.go``); Helm's library renders a
+    library chart as nothing, silently."""
+    chart_type = metadata.get("type") or "application"
+    if chart_type != "application":
+        raise ctx.error("type", f"{chart_type} charts are not installable", _chart_yaml(ctx))
+
+
+def _check_dependencies(
+    ctx: _Context, metadata: Mapping[str, Any], loaded: Sequence[Mapping[str, Any]]
+) -> None:
+    """Every Chart.yaml dependency is in ``charts/``, by name (not alias), as helm's
+    ``action.CheckDependencies`` requires before pulumi-kubernetes renders (tool.go
+    ``runInstall``); Helm's library would render the chart without it, silently."""
+    present = {str(chart.get("name")) for chart in loaded}
+    wanted = [d.get("name") for d in metadata.get("dependencies") or () if isinstance(d, Mapping)]
+    missing = [str(name) for name in wanted if str(name) not in present]
+    if missing:
+        raise _missing_dependencies(ctx, ", ".join(missing))
+
+
+def _missing_dependencies(ctx: _Context, names: str, detail: str = "") -> RenderError:
+    """Declared in Chart.yaml, absent from charts/: offline, nothing fetches them (the provider
+    would run ``helm dependency build`` only when Chart.lock exists, from the network)."""
+    return RenderError(
+        f"{ctx.prefix}: {_chart_yaml(ctx)}: dependencies: {names}: declared but missing in "
+        f"{ctx.chart_file('charts')}/ (run `helm dependency build` and commit charts/)"
+        + (f"\n  {detail}" if detail else "")
+    )
+
+
 _MISSING = object()
 _EXTRA_KEY = re.compile(r"additional properties? '(?P<key>[^']+)'(?:, '[^']+')* not allowed$")
 
@@ -471,6 +503,8 @@ class HelmPythonRenderer:
         with chart:
             try:
                 metadata = chart.metadata
+                _check_installable(ctx, metadata)
+                _check_dependencies(ctx, metadata, chart.dependencies)
                 _check_kube_version(ctx, metadata)
                 options: dict[str, Any] = {
                     "name": request.release_name,
@@ -583,13 +617,11 @@ class Pyhelm3Renderer:
             return ctx.error("kubeVersion", message, _chart_yaml(ctx))
         if message.startswith(("cannot load ", "validation: ")):
             return ctx.load_error(message)
+        if message.endswith("charts are not installable"):  # helm's checkIfInstallable
+            return ctx.error("type", message, _chart_yaml(ctx))
         missing = _MISSING_DEPENDENCY.search(message)
         if missing is not None:  # helm template's action.CheckDependencies
-            return RenderError(
-                f"{ctx.prefix}: {_chart_yaml(ctx)}: dependencies: {missing['names']}: declared "
-                f"but missing in {ctx.chart_file('charts')}/ (run `helm dependency build`)"
-                f"\n  {message}"
-            )
+            return _missing_dependencies(ctx, missing["names"], message)
         parse_error = _RENDERED_YAML_ERROR.match(message)
         if parse_error is not None:
             where = f"{ctx.template_path(parse_error['path'])} (rendered)"

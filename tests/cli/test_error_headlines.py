@@ -177,6 +177,25 @@ CASES = [
         args=_preview_helm_v3,
     ),
     Case(
+        "chart-dependency-missing",  # the in-process library rendered without it, silently
+        _append(
+            "apps/web/chart/Chart.yaml",
+            "dependencies:\n  - {name: redis, version: 1.0.0, repository: https://charts.example.com}\n",
+        ),
+        ("apps/web/chart/Chart.yaml: dependencies: redis: declared but missing",),
+    ),
+    Case(
+        "chart-library-type",  # the in-process library rendered it as nothing, silently
+        _append("apps/web/chart/Chart.yaml", "type: library\n"),
+        ("apps/web/chart/Chart.yaml: type: library charts are not installable",),
+    ),
+    Case(
+        "chart-library-type-helm-v3",
+        _append("apps/web/chart/Chart.yaml", "type: library\n"),
+        ("apps/web/chart/Chart.yaml", "library charts are not installable"),
+        args=_preview_helm_v3,
+    ),
+    Case(
         "chart-dependency-missing-helm-v3",
         _append(
             "apps/web/chart/Chart.yaml",
