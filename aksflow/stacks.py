@@ -49,11 +49,7 @@ def _entry(project: Project, envs: Environments, stack: str) -> StackEntry:
     environment = envs.require(
         config.environment, f"{config.file.name}: {project.name}:environment"
     )
-    if not (project.root / environment.policy_config).is_file():
-        raise ConfigError(
-            f"{environment.policy_config}: policy config of environment {environment.name!r} "
-            f"(used by {config.file.name}) not found"
-        )
+    environment.policy_config_file(project.root)  # listed stacks must be gateable
     key = f"{project.name}:location"
     # A secure location is never decrypted offline: say so rather than list the placeholder.
     location = effective_values(project, config, envs).get(key, "")

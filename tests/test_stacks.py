@@ -111,6 +111,19 @@ def test_a_stack_without_an_environment_fails_the_listing(tmp_path: Path) -> Non
     assert code == 2 and "Pulumi.qa.yaml: aksflow:environment: missing" in err
 
 
+def test_a_stack_whose_policy_config_is_missing_fails_the_listing(tmp_path: Path) -> None:
+    """A listed stack must be gateable; the headline names the key that points at the file."""
+    project = copy_project(tmp_path / "p")
+    (project / "policies" / "config" / "staging.json").unlink()
+    code, _, err = invoke("stacks", "--project-dir", str(project))
+    assert code == 2
+    assert err.splitlines()[0] == (
+        "error: environments.yaml: environments[1].policyConfig: policies/config/staging.json "
+        "not found (the policy config of environment staging; the default is "
+        "policies/config/staging.json)"
+    )
+
+
 def test_the_listed_location_is_the_effective_one_and_never_a_placeholder(tmp_path: Path) -> None:
     """Base default, else the stack file's value; a secure one is listed as [secret]."""
     project = copy_project(tmp_path / "p")
