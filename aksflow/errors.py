@@ -79,4 +79,4 @@ def escaped_base_exception(exc: BaseException) -> bool:
 
     ``sys.exit(0)`` in a policy must fail the gate, not pass it; interrupts stay interrupts.
     """
-    return not isinstance(exc, Exception | KeyboardInterrupt | Interrupted)
+    return not isinstance(exc, Exception | KeyboardInterrupt)  # Interrupted is one

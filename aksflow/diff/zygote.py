@@ -142,10 +142,13 @@ def _run_child(request: Mapping[str, Any]) -> NoReturn:
         code = 0
     except SystemExit as exc:
         code = _exit_code(exc)
-    except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
-        code = 130
+    except KeyboardInterrupt as exc:
+        # aksflow's Interrupted (a KeyboardInterrupt) carries the signal that raised it: a
+        # SIGTERM must end the child as SIGTERM, as it would a fresh interpreter.
+        sig = signal.Signals(getattr(exc, "signum", signal.SIGINT))
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+        code = 128 + sig
     except BaseException:  # reported as the interpreter reports one
         traceback.print_exc()
         code = 1

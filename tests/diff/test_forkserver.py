@@ -95,6 +95,14 @@ def test_a_revision_that_shadows_a_floor_module_gets_a_fresh_interpreter(tmp_pat
         ("import os\nos.kill(os.getpid(), 9)\n", -9, "the base's policy gate: killed by SIGKILL"),
         ("raise SystemExit(3)\n", 3, "the base's policy gate: internal error (exit 3)"),
         ("raise KeyError('x')\n", 1, ""),  # as the interpreter: exit 1, the gate's own verdict
+        # An uncaught KeyboardInterrupt: the interpreter ends itself with SIGINT ...
+        ("raise KeyboardInterrupt\n", -2, "the base's policy gate: killed by SIGINT"),
+        # ... and aksflow's Interrupted (a KeyboardInterrupt) with the signal it carries.
+        (
+            "class Interrupted(KeyboardInterrupt):\n    signum = 15\nraise Interrupted()\n",
+            -15,
+            "the base's policy gate: killed by SIGTERM",
+        ),
     ],
 )
 def test_a_forked_childs_exit_is_reported_as_a_fresh_interpreters(
