@@ -419,12 +419,12 @@ def _stack_diff(
     else:
         base_state, base_policy = None, None
     environment = stack_environment(head_project, stack)
+    # A stack new in the PR joins its environment as the base configures it: what changes is
+    # that environment's policy config, not every level ({} only if the config is new too).
     base_env = stack_environment(base_project, stack) if base_exists else environment
     enforcement = compare_enforcement(
         environment,
-        read_levels(base_project / policy_config_path(base_project, base_env), strict=False)
-        if base_exists
-        else {},
+        read_levels(base_project / policy_config_path(base_project, base_env), strict=False),
         read_levels(head_project / policy_config_path(head_project, environment), strict=True),
     )
     plan = diff_states(stack, base_state, head_state, table)

@@ -207,6 +207,24 @@ def test_policy_enforcement_changes_are_called_out(repo: Path) -> None:
     assert doc["risks"][0]["category"] == "enforcement"
 
 
+def test_a_new_stack_joins_its_environments_levels_without_an_enforcement_change(
+    repo: Path,
+) -> None:
+    """Adding a second prod stack changes no policy level: prod's config is the base's."""
+    spec = json.loads(json.dumps(BASE_SPEC))
+    spec["stackfiles"] = {"prod-neu": "config:\n  aksflow:environment: prod\n"}
+    spec["pools"]["prod-neu"] = {"npuser01": {"minCount": 3}}
+    write_project(repo, spec, stacks=("dev", "prod", "prod-neu"))
+    gitrepo.commit(repo, "a second prod stack")
+    result = run(repo, FakeRunner(), "--base", "HEAD~1", "--head", "HEAD")
+    assert result.exit_code == 0, result.output
+    doc = json.loads((repo.parent / "out" / "pr" / "diff.json").read_text())
+    neu = next(s for s in doc["stacks"] if s["stack"] == "prod-neu")
+    assert neu["environment"] == "prod"
+    assert neu["enforcementChanges"] == []
+    assert not [r for r in doc["risks"] if r["category"] == "enforcement"]
+
+
 def test_a_mandatory_violation_at_the_head_exits_1_and_is_in_the_comment(
     repo: Path, tmp_path: Path
 ) -> None:
